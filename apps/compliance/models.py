@@ -1,0 +1,147 @@
+"""Stored compliance answers, so dashboards, the API and reminders read them without recomputing.
+
+A full scan writes a whole new generation of results under a new ComplianceRun and then
+makes it current in one transaction; readers only ever see complete generations.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from apps.certifications.models import Credential, Requirement
+from apps.organisation.models import Employee
+
+from .engine import Status
+
+STATUS_CHOICES = [(s.value, s.label) for s in Status]
+
+
+class ComplianceRunQuerySet(models.QuerySet):
+    def current(self):
+        """The newest complete run: the generation every reader uses."""
+        return self.filter(state=ComplianceRun.State.COMPLETE).order_by("-finished_at", "-id").first()
+
+
+class ComplianceRun(models.Model):
+    class State(models.TextChoices):
+        RUNNING = "running"
+        COMPLETE = "complete"
+        FAILED = "failed"
+
+    as_of = models.DateField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    employee_count = models.PositiveIntegerField(default=0)
+    result_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    objects = ComplianceRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "finished_at"
+
+    def __str__(self):
+        return f"Compliance run {self.pk} as of {self.as_of} ({self.state})"
+
+
+class EmployeeStatus(models.Model):
+    """An employee's overall status (worst of their mandatory requirements) in one run."""
+
+    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="employee_statuses")
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="compliance_statuses")
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    next_expiry = models.DateField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "employee"], name="employeestatus_unique_per_run")]
+        indexes = [models.Index(fields=["run", "status"])]
+
+    def __str__(self):
+        return f"{self.employee_id}: {self.status}"
+
+
+class RequirementStatus(models.Model):
+    """One employee against one requirement in one run, with the reason in words."""
+
+    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="requirement_statuses")
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="requirement_statuses")
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="statuses")
+    mandatory = models.BooleanField()
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    reason = models.TextField()
+    credential = models.ForeignKey(Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    expires_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    since = models.DateField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "employee", "requirement"], name="requirementstatus_unique_per_run")
+        ]
+        indexes = [
+            models.Index(fields=["run", "status"]),
+            models.Index(fields=["run", "expires_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.employee_id} / {self.requirement_id}: {self.status}"
+
+
+class CredentialFinding(models.Model):
+    """A data-quality problem found by a run, e.g. ACLS earned while no BLS or CPR was current."""
+
+    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="findings")
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=60)
+    message = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "credential", "kind"], name="finding_unique_per_run"),
+        ]
+
+    def __str__(self):
+        return self.message
+
+
+class Snapshot(models.Model):
+    """Counts for one day, per organisation / department / role (employees) or certification type
+    (requirement results naming that type). Kept for trend charts; a re-run the same day replaces it."""
+
+    class Dimension(models.TextChoices):
+        ORGANISATION = "organisation"
+        DEPARTMENT = "department"
+        ROLE = "role"
+        CERTIFICATION = "certification"
+
+    day = models.DateField()
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    key = models.BigIntegerField(help_text="Department, role or certification type id; 0 for the organisation.")
+    total = models.PositiveIntegerField()
+    counts = models.JSONField(help_text="Number per status.")
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "dimension", "key"], name="snapshot_unique_per_day"),
+            models.CheckConstraint(
+                condition=Q(dimension="organisation", key=0) | ~Q(dimension="organisation"),
+                name="snapshot_organisation_key_zero",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.dimension} {self.key} on {self.day}"
+
+    @property
+    def compliant(self) -> int:
+        return sum(n for status, n in self.counts.items() if Status(status).is_compliant)
+
+    @property
+    def rate(self) -> float | None:
+        return self.compliant / self.total if self.total else None
