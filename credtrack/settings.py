@@ -5,6 +5,7 @@ emails printed to the console. Production sets DEBUG=false and the variables the
 README lists; a bad value stops the process at start-up instead of being guessed.
 """
 
+import os
 import zoneinfo
 from pathlib import Path
 
@@ -17,7 +18,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
-DEBUG = env.bool("DEBUG", default=False)
+
+def env_bool(name: str, default: bool) -> bool:
+    """Like env.bool, but a typo ("ture", "maybe") stops start-up instead of silently meaning False."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+DEBUG = env_bool("DEBUG", default=False)
 
 if DEBUG:
     SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
@@ -126,6 +140,9 @@ STORAGES = {
     },
 }
 
+# In development, serve static files straight from the apps (no collectstatic needed).
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
+
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -152,6 +169,10 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 
 COMPLIANCE_SCAN_HOUR = env.int("COMPLIANCE_SCAN_HOUR", default=2)
 COMPLIANCE_SCAN_MINUTE = env.int("COMPLIANCE_SCAN_MINUTE", default=0)
+# The full scan is split into this many chunk tasks, spread over however many workers run.
+COMPLIANCE_SCAN_CHUNKS = env.int("COMPLIANCE_SCAN_CHUNKS", default=8)
+# A scan still "running" after this long is declared dead, so the next one may start.
+COMPLIANCE_SCAN_STALE_MINUTES = env.int("COMPLIANCE_SCAN_STALE_MINUTES", default=120)
 CELERY_BEAT_SCHEDULE = {
     "nightly-compliance-scan": {
         "task": "apps.compliance.tasks.full_scan",
@@ -180,13 +201,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env.bool("BEHIND_TLS_PROXY", default=False):
+    if env_bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -22,4 +22,4 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-AXES_ENABLED = True
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = True

@@ -63,6 +63,7 @@ class CertificationTypeFactory(factory.django.DjangoModelFactory):
 class PrerequisiteFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Prerequisite
+        skip_postgeneration_save = True
 
     certification_type = factory.SubFactory(CertificationTypeFactory)
 
@@ -75,6 +76,7 @@ class PrerequisiteFactory(factory.django.DjangoModelFactory):
 class RequirementFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Requirement
+        skip_postgeneration_save = True
 
     role = factory.SubFactory(RoleFactory)
 

@@ -41,7 +41,7 @@ class CertificationType(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(expires=False) | Q(validity_months__gte=1),
+                condition=Q(expires=False) | Q(validity_months__isnull=False, validity_months__gte=1),
                 name="certtype_expiring_has_validity",
                 violation_error_message="A certification that expires needs a validity period in months.",
             ),

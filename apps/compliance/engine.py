@@ -304,21 +304,33 @@ def evaluate_requirement(
             expires_on=expiry,
         )
 
+    # Unmet by verified proof. A newcomer or transferee has until the due date, unless what
+    # they held lapsed while in this assignment.
+    lapsed = [c for c in held if c.expires_on is not None and c.expires_on < day]
+    last_lapsed = max(lapsed, key=lambda c: c.expires_on, default=None)
+    lapsed_on_the_job = last_lapsed is not None and last_lapsed.expires_on >= employee.assigned_on
+    in_grace = day < due_on and not lapsed_on_the_job
+
     if best_pending:
         credential, expiry = best_pending
         code = catalogue.types[credential.type_id].code
+        reason = f"{code} issued {credential.issued_on} uploaded; HR has not verified it yet"
+        if in_grace:  # still inside their due period: not late, whatever HR's queue looks like
+            return RequirementResult(
+                **base,
+                status=Status.NOT_YET_DUE,
+                reason=f"{reason}; due by {due_on}.",
+                credential_id=credential.id,
+                due_on=due_on,
+            )
         return RequirementResult(
             **base,
             status=Status.PENDING_VERIFICATION,
-            reason=f"{code} issued {credential.issued_on} uploaded; HR has not verified it yet.",
+            reason=reason + ".",
             credential_id=credential.id,
             expires_on=expiry,
         )
 
-    # Unmet. A newcomer or transferee has until the due date, unless what they held lapsed on the job.
-    lapsed = [c for c in held if c.expires_on is not None and c.expires_on < day]
-    last_lapsed = max(lapsed, key=lambda c: c.expires_on, default=None)
-    lapsed_on_the_job = last_lapsed is not None and last_lapsed.expires_on >= employee.assigned_on
     if prerequisite_blocked:
         blocked = max(prerequisite_blocked, key=lambda c: (c.expires_on is None, c.expires_on))
         code = catalogue.types[blocked.type_id].code
@@ -327,7 +339,7 @@ def evaluate_requirement(
         reason = f"{code} is current but no {needs} is, so the {code} does not count"
         if since:
             reason += f" since {since}"
-        if day < due_on and not lapsed_on_the_job:
+        if in_grace:
             return RequirementResult(
                 **base,
                 status=Status.NOT_YET_DUE,
@@ -343,7 +355,7 @@ def evaluate_requirement(
             expires_on=blocked.expires_on,
             since=since,
         )
-    if day < due_on and not lapsed_on_the_job:
+    if in_grace:
         return RequirementResult(
             **base, status=Status.NOT_YET_DUE, reason=f"No {wanted} on record yet; due by {due_on}.", due_on=due_on
         )

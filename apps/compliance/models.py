@@ -41,6 +41,12 @@ class ComplianceRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         get_latest_by = "finished_at"
+        constraints = [
+            # The scan lock: at most one run may be running at any time, on any number of machines.
+            models.UniqueConstraint(
+                fields=["state"], condition=Q(state="running"), name="compliancerun_one_running_scan"
+            ),
+        ]
 
     def __str__(self):
         return f"Compliance run {self.pk} as of {self.as_of} ({self.state})"

@@ -1,0 +1,50 @@
+"""Celery entry points: thin wrappers that pass ids and call services."""
+
+import datetime
+import logging
+
+from celery import chord, shared_task
+from django.db import DatabaseError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+# Every task here replaces whole rows and can be run again: acknowledge only when done,
+# so a worker that dies mid-task hands it to another one.
+_RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+_RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 5}
+
+
+@shared_task(**_RELIABLE)
+def full_scan(as_of: str | None = None) -> str:
+    """Nightly: open a run and fan its chunks out over the workers; `scan_finish` closes it."""
+    day = datetime.date.fromisoformat(as_of) if as_of else None
+    try:
+        run = services.scan_start(as_of=day)
+    except services.ScanAlreadyRunning as error:
+        logger.info("compliance scan skipped: %s", error)
+        return "skipped"
+    chunks = services.scan_chunks(run=run)
+    finish = finish_scan.si(run.id)
+    if not chunks:
+        finish.delay()
+    else:
+        chord(scan_chunk.si(run.id, first_id, last_id) for first_id, last_id in chunks)(finish)
+    return f"run {run.id}: {len(chunks)} chunks"
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def scan_chunk(run_id: int, first_id: int, last_id: int) -> int:
+    return services.scan_chunk(run_id=run_id, first_id=first_id, last_id=last_id)
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def finish_scan(run_id: int) -> str:
+    run = services.scan_finish(run_id=run_id)
+    return f"run {run.id}: {run.state}, {run.employee_count} employees, {run.result_count} results"
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def recompute_employees(employee_ids: list[int]) -> int:
+    return services.recompute_employees(employee_ids=employee_ids)

@@ -1,0 +1,83 @@
+from django.contrib import admin
+from django.db.models import Count, Q
+from simple_history.admin import SimpleHistoryAdmin
+
+from apps.certifications.admin import CredentialInline, save_credential_formset
+from apps.core import clock
+
+from .models import Department, Employee, Role
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "manager_names", "employee_count"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["managers"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(employee_count=Count("employees")).prefetch_related("managers")
+
+    @admin.display(description="Managers")
+    def manager_names(self, department):
+        return ", ".join(manager.get_full_name() or manager.username for manager in department.managers.all())
+
+    @admin.display(description="Employees", ordering="employee_count")
+    def employee_count(self, department):
+        return department.employee_count
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "employee_count"]
+    search_fields = ["code", "name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(employee_count=Count("employees"))
+
+    @admin.display(description="Employees", ordering="employee_count")
+    def employee_count(self, role):
+        return role.employee_count
+
+
+class EmploymentFilter(admin.SimpleListFilter):
+    title = "employment"
+    parameter_name = "employment"
+
+    def lookups(self, request, model_admin):
+        return [("current", "Currently employed"), ("left", "Has left")]
+
+    def queryset(self, request, queryset):
+        today = clock.today()
+        if self.value() == "current":
+            return queryset.filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=today))
+        if self.value() == "left":
+            return queryset.filter(terminated_on__lt=today)
+        return queryset
+
+
+@admin.register(Employee)
+class EmployeeAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "employee_number",
+        "last_name",
+        "first_name",
+        "role",
+        "department",
+        "email",
+        "user",
+        "hired_on",
+        "terminated_on",
+    ]
+    list_display_links = ["employee_number", "last_name"]
+    list_filter = [EmploymentFilter, "department", "role"]
+    list_select_related = ["role", "department", "user"]
+    search_fields = ["employee_number", "first_name", "last_name", "email", "user__username"]
+    autocomplete_fields = ["user", "role", "department"]
+    inlines = [CredentialInline]
+    fieldsets = [
+        (None, {"fields": ["employee_number", ("first_name", "last_name"), "email", "user"]}),
+        ("Assignment", {"fields": ["role", "department", "hired_on", "assigned_on", "terminated_on"]}),
+    ]
+
+    def save_formset(self, request, form, formset, change):
+        save_credential_formset(request, formset)
