@@ -6,7 +6,6 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.compliance.services import queue_recompute
 from apps.core import clock
 from apps.organisation.models import Employee
 
@@ -48,9 +47,7 @@ def credential_create(
         credential.verified_at = clock.now()
     _record_history_as(credential, acting_user)
     credential.full_clean()
-    with transaction.atomic():
-        credential.save()
-        queue_recompute(employee_ids=[employee.pk])
+    credential.save()  # the compliance recompute is queued by apps/compliance/signals.py
     return credential
 
 
@@ -92,7 +89,6 @@ def _decide(*, credential: Credential, user, outcome: str, reason: str) -> Crede
         _record_history_as(locked, user)
         locked.full_clean()
         locked.save(update_fields=DECISION_FIELDS)
-        queue_recompute(employee_ids=[locked.employee_id])
     return locked
 
 

@@ -64,6 +64,7 @@ class Employee(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "employee_number"]
         indexes = [models.Index(fields=["department", "role"])]
+        permissions = [("view_organisation", "Can see every department's staff and compliance (HR)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(assigned_on__gte=F("hired_on")),

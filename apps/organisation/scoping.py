@@ -1,0 +1,74 @@
+"""Who may see whom: the one permission layer every page, export, feed and API endpoint uses.
+
+- HR admins (superusers, or users granted `organisation.view_organisation`) see the whole organisation.
+- Managers see the employees of the departments they manage (as assigned today), and themselves.
+- Staff see only themselves.
+- Anyone else sees nothing. Out-of-scope objects must answer 404, never a hint that they exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Department, Employee
+
+HR_PERMISSION = "organisation.view_organisation"
+
+
+@dataclass(frozen=True)
+class Scope:
+    organisation: bool
+    department_ids: frozenset[int]
+    employee_id: int | None
+
+    @property
+    def is_manager(self) -> bool:
+        return bool(self.department_ids)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.organisation or self.department_ids or self.employee_id)
+
+
+def is_hr_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(HR_PERMISSION))
+
+
+def scope_for(user) -> Scope:
+    """Two small queries at most; cache the result on the request if a page needs it often."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Scope(False, frozenset(), None)
+    if is_hr_admin(user):
+        return Scope(True, frozenset(), None)
+    department_ids = frozenset(user.managed_departments.values_list("id", flat=True))
+    employee_id = Employee.objects.filter(user=user).values_list("id", flat=True).first()
+    return Scope(False, department_ids, employee_id)
+
+
+def visible_employees(user, scope: Scope | None = None) -> QuerySet[Employee]:
+    scope = scope or scope_for(user)
+    if scope.organisation:
+        return Employee.objects.all()
+    condition = Q(pk__in=[])
+    if scope.department_ids:
+        condition |= Q(department_id__in=scope.department_ids)
+    if scope.employee_id:
+        condition |= Q(pk=scope.employee_id)
+    return Employee.objects.filter(condition)
+
+
+def visible_departments(user, scope: Scope | None = None) -> QuerySet[Department]:
+    scope = scope or scope_for(user)
+    if scope.organisation:
+        return Department.objects.all()
+    return Department.objects.filter(pk__in=scope.department_ids)
+
+
+def visible_employee_or_404(user, pk, scope: Scope | None = None) -> Employee:
+    try:
+        return visible_employees(user, scope).get(pk=pk)
+    except (Employee.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such employee") from None
