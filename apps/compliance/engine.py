@@ -254,7 +254,6 @@ def evaluate_requirement(
     evaluator: _Evaluator | None = None,
 ) -> RequirementResult:
     evaluator = evaluator or _Evaluator(catalogue, employee.credentials, day)
-    wanted = catalogue.codes(requirement.any_of)
     due_on = employee.assigned_on + datetime.timedelta(days=requirement.due_within_days)
     base = {"requirement_id": requirement.id, "mandatory": requirement.mandatory}
 
@@ -357,7 +356,10 @@ def evaluate_requirement(
         )
     if in_grace:
         return RequirementResult(
-            **base, status=Status.NOT_YET_DUE, reason=f"No {wanted} on record yet; due by {due_on}.", due_on=due_on
+            **base,
+            status=Status.NOT_YET_DUE,
+            reason=f"No {catalogue.codes(requirement.any_of)} on record yet; due by {due_on}.",
+            due_on=due_on,
         )
     if last_lapsed is not None:
         since = last_lapsed.expires_on + ONE_DAY
@@ -373,7 +375,7 @@ def evaluate_requirement(
     return RequirementResult(
         **base,
         status=Status.MISSING,
-        reason=f"No {wanted} on record; it was due by {due_on}.",
+        reason=f"No {catalogue.codes(requirement.any_of)} on record; it was due by {due_on}.",
         due_on=due_on,
         since=due_on,
     )

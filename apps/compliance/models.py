@@ -1,5 +1,9 @@
 """Stored compliance answers, so dashboards, the API and reminders read them without recomputing.
 
+These rows are derived data, rewritten wholesale by every scan: their foreign keys are not
+enforced by the database (db_constraint=False), which would cost about a third of a 100k-employee
+scan in deferred checks. Django's on_delete still removes them with their employee or credential.
+
 A full scan writes a whole new generation of results under a new ComplianceRun and then
 makes it current in one transaction; readers only ever see complete generations.
 """
@@ -55,8 +59,12 @@ class ComplianceRun(models.Model):
 class EmployeeStatus(models.Model):
     """An employee's overall status (worst of their mandatory requirements) in one run."""
 
-    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="employee_statuses")
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="compliance_statuses")
+    run = models.ForeignKey(
+        ComplianceRun, on_delete=models.CASCADE, related_name="employee_statuses", db_constraint=False
+    )
+    employee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="compliance_statuses", db_constraint=False
+    )
     status = models.CharField(max_length=24, choices=STATUS_CHOICES)
     next_expiry = models.DateField(null=True, blank=True)
     computed_at = models.DateTimeField()
@@ -72,13 +80,19 @@ class EmployeeStatus(models.Model):
 class RequirementStatus(models.Model):
     """One employee against one requirement in one run, with the reason in words."""
 
-    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="requirement_statuses")
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="requirement_statuses")
-    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="statuses")
+    run = models.ForeignKey(
+        ComplianceRun, on_delete=models.CASCADE, related_name="requirement_statuses", db_constraint=False
+    )
+    employee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="requirement_statuses", db_constraint=False
+    )
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="statuses", db_constraint=False)
     mandatory = models.BooleanField()
     status = models.CharField(max_length=24, choices=STATUS_CHOICES)
     reason = models.TextField()
-    credential = models.ForeignKey(Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     expires_on = models.DateField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True)
     since = models.DateField(null=True, blank=True)
@@ -100,9 +114,9 @@ class RequirementStatus(models.Model):
 class CredentialFinding(models.Model):
     """A data-quality problem found by a run, e.g. ACLS earned while no BLS or CPR was current."""
 
-    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="findings")
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")
-    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="findings")
+    run = models.ForeignKey(ComplianceRun, on_delete=models.CASCADE, related_name="findings", db_constraint=False)
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="findings", db_constraint=False)
     kind = models.CharField(max_length=60)
     message = models.TextField()
 

@@ -79,11 +79,8 @@ def employee_facts(employees: QuerySet[Employee], day: datetime.date) -> Iterato
         while pending is not None and pending[0] <= pk:
             if pending[0] == pk:
                 _, credential_id, type_id, issued_on, expires_on, verification = pending
-                credentials.append(
-                    engine.CredentialFact(
-                        credential_id, type_id, issued_on, expires_on, engine.Verification(verification)
-                    )
-                )
+                # The raw string compares equal to engine.Verification (a StrEnum): no conversion per row.
+                credentials.append(engine.CredentialFact(credential_id, type_id, issued_on, expires_on, verification))
             pending = next(credential_rows, None)
         if assigned_on > day:
             if pk not in earlier:
