@@ -1,0 +1,103 @@
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from apps.compliance.services import queue_full_scan
+from apps.organisation import demo
+
+# Below this, a progress bar is noise.
+PROGRESS_FROM = 10_000
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed a realistic, reproducible demo workforce (hospital, EMS, clinic and community staff) with their "
+        "life-support cards, the catalogue if it is absent, and three demo logins. Demo data only: never run "
+        "it against production."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--employees", type=int, required=True, help="How many employees to create.")
+        parser.add_argument("--seed", type=int, default=1, help="Same seed, same day: the same data (default 1).")
+        parser.add_argument(
+            "--password",
+            default=demo.DEFAULT_PASSWORD,
+            help=f"Password of the demo logins (default {demo.DEFAULT_PASSWORD!r}).",
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Delete ALL employees, their credentials, results and history, and the demo logins first.",
+        )
+        parser.add_argument(
+            "--skip-scan",
+            action="store_true",
+            help="Do not queue the compliance scan afterwards (the nightly scan will compute the statuses).",
+        )
+
+    def handle(self, *args, **options):
+        count = options["employees"]
+        started = time.perf_counter()
+        with tqdm(
+            total=count, unit="employees", file=sys.stderr, disable=count < PROGRESS_FROM or options["verbosity"] < 1
+        ) as bar:
+            try:
+                report = demo.demo_workforce_create(
+                    employees=count,
+                    seed=options["seed"],
+                    password=options["password"],
+                    replace=options["replace"],
+                    progress=bar.update,
+                )
+            except demo.DemoDataError as error:
+                raise CommandError(str(error)) from error
+        elapsed = time.perf_counter() - started
+        self._summary(report, options, elapsed)
+        if options["skip_scan"]:
+            return
+        started = time.perf_counter()
+        queue_full_scan()
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write(f"Compliance scan ran in-process in {time.perf_counter() - started:.1f} s.")
+        else:
+            self.stdout.write("Compliance scan queued: the workers compute everyone's status now.")
+
+    def _summary(self, report: demo.DemoReport, options, elapsed: float) -> None:
+        write = self.stdout.write
+        if report.deleted_employees:
+            write(f"Deleted {report.deleted_employees:,} existing employees and their credentials (--replace).")
+        if report.catalogue_loaded:
+            write(f"Catalogue was empty: loaded {demo.CATALOGUE_FIXTURE.name}.")
+        write(
+            self.style.SUCCESS(
+                f"Seeded {report.employees:,} employees and {report.credentials:,} credentials "
+                f"(seed {options['seed']}) in {elapsed:.1f} s."
+            )
+        )
+        write("\nEmployees by situation:")
+        for key, label in demo.SITUATIONS.items():
+            number = report.situations[key]
+            if number:
+                write(f"  {label:<50} {number:>9,}  {number / report.employees:6.1%}")
+        write(
+            f"\n  Bundled courses (an advanced card issued the same day as its BLS): {report.bundled:,} employees"
+            f"\n  Transferred earlier in their employment: {report.earlier_transfers:,}"
+            f"\n  Without an email address: {report.without_email:,}"
+        )
+        for label, people, cards in (
+            ("hospital, EMS and clinic", report.clinical_employees, report.clinical_credentials),
+            ("school, fitness, security and childcare", report.community_employees, report.community_credentials),
+        ):
+            if people:
+                write(f"  Credentials per person, {label} staff: {cards / people:.1f}")
+        write(
+            self.style.WARNING(
+                f"\nDemo logins, password {options['password']!r} (for demo use only, never in production):"
+            )
+        )
+        write(f"  {demo.HR_USERNAME:<14} HR admin (superuser)")
+        write(f"  {demo.MANAGER_USERNAME:<14} manager of {' and '.join(report.managed_departments)}")
+        write(f"  {demo.STAFF_USERNAME:<14} staff member {report.staff_employee}")
