@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from apps.core import clock
+from apps.core.bulk import insert_rows
 from apps.organisation.models import Employee
 
 from . import engine, selectors
@@ -240,24 +241,10 @@ def _write_results(run_id: int, results: list[engine.EmployeeResult]) -> int:
     finding_rows = [
         (run_id, result.employee_id, f.credential_id, f.kind, f.message) for result in results for f in result.findings
     ]
-    _bulk_insert(RequirementStatus, _REQUIREMENT_COLUMNS, requirement_rows)
-    _bulk_insert(EmployeeStatus, _EMPLOYEE_COLUMNS, employee_rows)
-    _bulk_insert(CredentialFinding, _FINDING_COLUMNS, finding_rows)
+    insert_rows(RequirementStatus, _REQUIREMENT_COLUMNS, requirement_rows)
+    insert_rows(EmployeeStatus, _EMPLOYEE_COLUMNS, employee_rows)
+    insert_rows(CredentialFinding, _FINDING_COLUMNS, finding_rows)
     return len(requirement_rows)
-
-
-def _bulk_insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """COPY on PostgreSQL (the fastest path by far); batched bulk_create elsewhere."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(model._meta.db_table)
-        names = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        model.objects.bulk_create((model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=2000)
 
 
 def snapshot_store(*, run: ComplianceRun) -> None:

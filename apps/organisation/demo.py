@@ -30,6 +30,7 @@ from django.db import connection, models, transaction
 from apps.certifications.dates import add_months, default_expiry
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.core import clock
+from apps.core.bulk import insert_rows
 
 from .models import Department, Employee, Role
 
@@ -739,8 +740,8 @@ class _Generator:
             else:
                 self.report.clinical_employees += 1
                 self.report.clinical_credentials += len(person.cards)
-        _insert_rows(historical, history_columns, versions)
-        _insert_rows(Credential, _CREDENTIAL_COLUMNS, credentials)
+        insert_rows(historical, history_columns, versions)
+        insert_rows(Credential, _CREDENTIAL_COLUMNS, credentials)
         self.report.employees += len(employees)
         self.report.credentials += len(credentials)
 
@@ -788,29 +789,6 @@ _CREDENTIAL_COLUMNS = (
     "notes",
     "created_at",
 )
-
-
-def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Plain inserts of ready-made rows, for the two tables that take half a million of them.
-
-    bulk_create spends several times longer preparing each value than the database spends storing
-    it: COPY on PostgreSQL, one executemany on SQLite (which stores aware datetimes as naive UTC text).
-    """
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    fields = [model._meta.get_field(column) for column in columns]
-    names = ", ".join(quote(field.column) for field in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        moments = [i for i, field in enumerate(fields) if isinstance(field, models.DateTimeField)]
-        adapt = connection.ops.adapt_datetimefield_value
-        if moments:
-            rows = [tuple(adapt(v) if i in moments else v for i, v in enumerate(row)) for row in rows]
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})", rows)
 
 
 def _ascii(name: str) -> str:
