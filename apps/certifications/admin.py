@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.core import clock
+from apps.imports.admin import CredentialImportExportMixin
 
 from .models import CertificationType, Credential, Prerequisite, Requirement
 from .services import credential_create, credential_reject, credential_verify
@@ -189,7 +190,7 @@ class RejectionForm(forms.Form):
 
 
 @admin.register(Credential)
-class CredentialAdmin(SimpleHistoryAdmin):
+class CredentialAdmin(CredentialImportExportMixin, SimpleHistoryAdmin):
     list_display = [
         "employee",
         "certification_type",

@@ -4,6 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from apps.certifications.admin import CredentialInline, save_credential_formset
 from apps.core import clock
+from apps.imports.admin import StaffImportExportMixin
 
 from .models import Department, Employee, Role
 
@@ -56,7 +57,7 @@ class EmploymentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(SimpleHistoryAdmin):
+class EmployeeAdmin(StaffImportExportMixin, SimpleHistoryAdmin):
     list_display = [
         "employee_number",
         "last_name",

@@ -1,0 +1,14 @@
+from apps.imports import services
+from apps.imports.management.base import ImportCommand
+from apps.organisation.models import Employee
+
+
+class Command(ImportCommand):
+    help = (
+        "Create and update employees from a CSV or XLSX file (columns as export_staff writes them). Every row "
+        "is checked first; any error imports nothing. Employees match on their employee number."
+    )
+    model = Employee
+
+    def run_import(self, **kwargs):
+        return services.staff_import(**kwargs)

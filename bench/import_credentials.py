@@ -1,0 +1,116 @@
+"""Benchmark: import a large credential file, dry run then real run, and report time and peak memory.
+
+    .venv/bin/python bench/import_credentials.py --rows 50000
+
+Uses DATABASE_URL like the application (run it on PostgreSQL, on a database of its own). When the
+database has no employees it seeds the demo workforce first, in a subprocess so that seeding does not
+count towards this process's peak memory. It then writes a CSV file of `--rows` new cards for those
+employees (renewals of every certification, fresh card numbers), checks it (dry run) and imports it
+through the same service the admin and the import_credentials command use.
+
+The compliance recompute the import queues is counted but not run: in production it is a Celery
+task on a worker, not part of the import. The last line holds the figures.
+"""
+
+import argparse
+import csv
+import datetime
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credtrack.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000, help="Rows in the credential file (default 50,000).")
+    parser.add_argument(
+        "--employees", type=int, default=10_000, help="Demo employees to seed into an empty database (default 10,000)."
+    )
+    parser.add_argument("--seed", type=int, default=1, help="Same seed, same file (a second run is all unchanged).")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from apps.certifications.models import CertificationType
+    from apps.compliance import services as compliance_services
+    from apps.core import clock
+    from apps.imports import services
+    from apps.imports.parsing import ImportFile
+    from apps.organisation.models import Employee
+
+    if not Employee.objects.exists():
+        print(f"Seeding {args.employees:,} demo employees (subprocess)...", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo", "--employees", str(args.employees), "--skip-scan", "-v", "0"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    numbers = list(Employee.objects.order_by("employee_number").values_list("employee_number", flat=True))
+    codes = list(CertificationType.objects.order_by("code").values_list("code", flat=True))
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-hr", defaults={"is_staff": True, "is_superuser": True}
+    )
+
+    queued: list[int] = []
+    compliance_services.queue_recompute = lambda *, employee_ids: queued.append(len(set(employee_ids)))
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "credentials.csv"
+        write_file(path, rows=args.rows, numbers=numbers, codes=codes, today=clock.today(), seed=args.seed)
+        file = ImportFile.from_path(path)
+        baseline = peak_rss_mb()
+
+        started = time.perf_counter()
+        checked = services.credentials_import(file=file, user=user, dry_run=True)
+        dry_run = time.perf_counter() - started
+        started = time.perf_counter()
+        report = services.credentials_import(file=file, user=user, previewed=checked.ok)
+        real_run = time.perf_counter() - started
+
+    if not report.ok:
+        sys.exit("\n".join(str(error) for error in report.errors[:20]))
+    print(
+        f"{connection.vendor}: {args.rows:,} rows for {len(numbers):,} employees: dry run {dry_run:.1f} s "
+        f"({checked.new:,} new, {checked.changed:,} changed, {checked.unchanged:,} unchanged), "
+        f"import {real_run:.1f} s, total {dry_run + real_run:.1f} s; peak RSS {peak_rss_mb():.0f} MB "
+        f"(after Django setup and writing the file: {baseline:.0f} MB); recompute queued "
+        f"{len(queued)} time(s) for {sum(queued):,} employees"
+    )
+
+
+def write_file(path: Path, *, rows: int, numbers: list[str], codes: list[str], today, seed: int) -> None:
+    """Renewals issued within the last two years, each (employee, certification, issue day) once."""
+    rng = random.Random(seed)
+    seen = set()
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["employee_number", "certification", "issued_on", "issuer", "card_number"])
+        while len(seen) < rows:
+            key = (rng.choice(numbers), rng.choice(codes), today - datetime.timedelta(days=rng.randint(1, 730)))
+            if key in seen:
+                continue
+            seen.add(key)
+            writer.writerow([key[0], key[1], key[2].isoformat(), "American Heart Association", f"B{len(seen):09d}"])
+
+
+if __name__ == "__main__":
+    main()
