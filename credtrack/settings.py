@@ -173,10 +173,69 @@ COMPLIANCE_SCAN_MINUTE = env.int("COMPLIANCE_SCAN_MINUTE", default=0)
 COMPLIANCE_SCAN_CHUNKS = env.int("COMPLIANCE_SCAN_CHUNKS", default=8)
 # A scan still "running" after this long is declared dead, so the next one may start.
 COMPLIANCE_SCAN_STALE_MINUTES = env.int("COMPLIANCE_SCAN_STALE_MINUTES", default=120)
+
+
+def env_days(name: str, default: str) -> list[int]:
+    """A comma-separated list of whole days ("90,60,30"), largest first; anything else stops start-up."""
+    raw = os.environ.get(name, default)
+    try:
+        days = sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be comma-separated whole numbers of days, got {raw!r}") from None
+    if not days or days[-1] < 0:
+        raise ImproperlyConfigured(f"{name} must list at least one day, none negative, got {raw!r}")
+    return days
+
+
+def env_in_range(name: str, default: int, low: int, high: int) -> int:
+    value = env.int(name, default=default)
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+# Staff reminders: days before a credential's expiry (0: on the day), then every N days while lapsed.
+# HR overrides the thresholds per certification type (Reminder policies in the admin).
+NOTIFICATIONS_REMINDER_DAYS = env_days("NOTIFICATIONS_REMINDER_DAYS", "90,60,30,14,7,0")
+NOTIFICATIONS_REPEAT_EVERY_DAYS = env_in_range("NOTIFICATIONS_REPEAT_EVERY_DAYS", 7, 1, 365)
+# A newcomer's missing requirement: days before its due date; from the due date on, every N days as above.
+NOTIFICATIONS_MISSING_DAYS = env_days("NOTIFICATIONS_MISSING_DAYS", "30,14,7,1")
+# Managers hear of a lapse this many days after it began at the latest; older lapses are in the digest.
+NOTIFICATIONS_ESCALATION_MAX_AGE_DAYS = env_in_range("NOTIFICATIONS_ESCALATION_MAX_AGE_DAYS", 7, 0, 365)
+# After the nightly scan, so reminders read that morning's results.
+NOTIFICATIONS_PLAN_HOUR = env_in_range("NOTIFICATIONS_PLAN_HOUR", 6, 0, 23)
+NOTIFICATIONS_PLAN_MINUTE = env_in_range("NOTIFICATIONS_PLAN_MINUTE", 0, 0, 59)
+NOTIFICATIONS_DIGEST_WEEKDAY = env("NOTIFICATIONS_DIGEST_WEEKDAY", default="mon").strip().lower()
+if NOTIFICATIONS_DIGEST_WEEKDAY not in {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}:
+    raise ImproperlyConfigured(f"NOTIFICATIONS_DIGEST_WEEKDAY must be mon..sun, got {NOTIFICATIONS_DIGEST_WEEKDAY!r}")
+NOTIFICATIONS_DIGEST_HOUR = env_in_range("NOTIFICATIONS_DIGEST_HOUR", 7, 0, 23)
+# Delivery: emails per SMTP connection, a sender run every N minutes picks up retries, failed after N attempts.
+NOTIFICATIONS_SEND_BATCH = env_in_range("NOTIFICATIONS_SEND_BATCH", 200, 1, 10_000)
+# Sender tasks started after planning; each streams its own batches over its own connection.
+NOTIFICATIONS_SENDERS = env_in_range("NOTIFICATIONS_SENDERS", 2, 1, 32)
+NOTIFICATIONS_SEND_EVERY_MINUTES = env_in_range("NOTIFICATIONS_SEND_EVERY_MINUTES", 5, 1, 59)
+NOTIFICATIONS_MAX_ATTEMPTS = env_in_range("NOTIFICATIONS_MAX_ATTEMPTS", 8, 1, 50)
+# Backoff doubles from this: 5, 10, 20... minutes, so a mail server down for hours loses nothing.
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_in_range("NOTIFICATIONS_RETRY_BASE_SECONDS", 300, 1, 86_400)
+# A row "sending" for longer than this belongs to a worker that died: it is queued again.
+NOTIFICATIONS_SENDING_STALE_MINUTES = env_in_range("NOTIFICATIONS_SENDING_STALE_MINUTES", 30, 1, 24 * 60)
+
 CELERY_BEAT_SCHEDULE = {
     "nightly-compliance-scan": {
         "task": "apps.compliance.tasks.full_scan",
         "schedule": crontab(hour=COMPLIANCE_SCAN_HOUR, minute=COMPLIANCE_SCAN_MINUTE),
+    },
+    "daily-notifications": {
+        "task": "apps.notifications.tasks.plan_notifications",
+        "schedule": crontab(hour=NOTIFICATIONS_PLAN_HOUR, minute=NOTIFICATIONS_PLAN_MINUTE),
+    },
+    "weekly-manager-digests": {
+        "task": "apps.notifications.tasks.plan_digests",
+        "schedule": crontab(day_of_week=NOTIFICATIONS_DIGEST_WEEKDAY, hour=NOTIFICATIONS_DIGEST_HOUR, minute=0),
+    },
+    "send-outbox": {
+        "task": "apps.notifications.tasks.send_outbox",
+        "schedule": crontab(minute=f"*/{NOTIFICATIONS_SEND_EVERY_MINUTES}"),
     },
 }
 
@@ -187,6 +246,7 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

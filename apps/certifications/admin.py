@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from apps.core import clock
 from apps.imports.admin import CredentialImportExportMixin
+from apps.notifications.admin_actions import send_reminder_now_for_credentials
 
 from .models import CertificationType, Credential, Prerequisite, Requirement
 from .services import credential_create, credential_reject, credential_verify
@@ -219,7 +220,7 @@ class CredentialAdmin(CredentialImportExportMixin, SimpleHistoryAdmin):
     ]
     autocomplete_fields = ["employee", "certification_type"]
     formfield_overrides = {models.FileField: {"widget": ProofFileWidget}}
-    actions = ["verify_selected", "reject_selected"]
+    actions = ["verify_selected", "reject_selected", send_reminder_now_for_credentials]
     fieldsets = [
         (None, {"fields": ["employee", "certification_type", "issued_on", "expires_on"]}),
         ("Card", {"fields": ["issuer", "card_number", "proof", "notes"]}),

@@ -4,18 +4,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
+from apps.organisation import scoping
+
 from .models import Credential
 
 # Types a browser may show inline. Anything else, whatever its name claims, is sent as an opaque download,
 # so an uploaded HTML or SVG "card" can never run in our origin.
 INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp"}
 SNIFF_BYTES = 261  # what filetype needs to recognise any type it knows
-
-
-def may_see_proof(user, credential: Credential) -> bool:
-    if user.is_staff and user.has_perm("certifications.change_credential"):
-        return True
-    return credential.employee.user_id is not None and credential.employee.user_id == user.pk
 
 
 @require_safe
@@ -25,7 +21,7 @@ def credential_proof(request, credential_id: int):
     credential = get_object_or_404(
         Credential.objects.select_related("employee", "certification_type"), pk=credential_id
     )
-    if not credential.proof or not may_see_proof(request.user, credential):
+    if not credential.proof or not scoping.may_see_proof(request.user, credential.employee):
         raise Http404("No proof here.")
     try:
         proof = credential.proof.open("rb")

@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.certifications.admin import CredentialInline, save_credential_formset
 from apps.core import clock
 from apps.imports.admin import StaffImportExportMixin
+from apps.notifications.admin_actions import send_reminder_now
 
 from .models import Department, Employee, Role
 
@@ -75,6 +76,7 @@ class EmployeeAdmin(StaffImportExportMixin, SimpleHistoryAdmin):
     search_fields = ["employee_number", "first_name", "last_name", "email", "user__username"]
     autocomplete_fields = ["user", "role", "department"]
     inlines = [CredentialInline]
+    actions = [send_reminder_now]
     fieldsets = [
         (None, {"fields": ["employee_number", ("first_name", "last_name"), "email", "user"]}),
         ("Assignment", {"fields": ["role", "department", "hired_on", "assigned_on", "terminated_on"]}),

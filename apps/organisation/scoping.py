@@ -72,3 +72,49 @@ def visible_employee_or_404(user, pk, scope: Scope | None = None) -> Employee:
         return visible_employees(user, scope).get(pk=pk)
     except (Employee.DoesNotExist, ValueError, TypeError):
         raise Http404("No such employee") from None
+
+
+def overseen_employees(user, scope: Scope | None = None) -> QuerySet[Employee]:
+    """The people whose compliance the user oversees on dashboards, lists, exports and charts.
+
+    The whole organisation for HR, the managed departments for a manager, nobody for anyone else.
+    Unlike visible_employees, never the user themselves: a manager's own record in another department
+    must not bring that department onto their dashboard.
+    """
+    scope = scope or scope_for(user)
+    if scope.organisation:
+        return Employee.objects.all()
+    return Employee.objects.filter(department_id__in=scope.department_ids)
+
+
+def overseen_employees_on_any_day(user, scope: Scope | None = None) -> tuple[QuerySet[Employee], frozenset[int] | None]:
+    """For a past day: everyone who may then have been in the user's departments (transferees included),
+    and the department ids to narrow to with `compliance.selectors.evaluate(..., department_ids=)` (None: all)."""
+    from apps.compliance.selectors import in_departments_on
+
+    scope = scope or scope_for(user)
+    if scope.organisation:
+        return Employee.objects.all(), None
+    if not scope.department_ids:
+        return Employee.objects.none(), frozenset()
+    return Employee.objects.filter(in_departments_on(scope.department_ids)), scope.department_ids
+
+
+def oversees_anyone(scope: Scope) -> bool:
+    return scope.organisation or scope.is_manager
+
+
+def may_verify_credentials(user) -> bool:
+    """HR who decide on uploaded proof, and so may open anyone's proof file: staff allowed to change credentials."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("certifications.change_credential")
+    )
+
+
+def may_see_proof(user, employee: Employee) -> bool:
+    """Proof files are for HR and their owner only; a manager sees the card's dates, never the file."""
+    return may_verify_credentials(user) or (employee.user_id is not None and employee.user_id == user.pk)

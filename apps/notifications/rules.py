@@ -1,0 +1,322 @@
+"""Which notifications are due on a day: plain data in, notices out. No Django, no database.
+
+Every notice has a natural key (KEY_FIELDS); the outbox stores at most one row per key, so
+planning may run any number of times a day and still sends each notice once.
+
+Sequences step by "days before" a date (negative: days after it):
+- A credential's reminders step through its thresholds (default 90, 60, 30, 14, 7, 0 days before
+  its effective expiry), then every `repeat_every_days` while lapsed. Only the step in force today
+  is due: someone first seen 45 days before expiry gets the 60-day reminder, not the 90 as well.
+- A missing requirement steps through `missing_days` before its due date, then from the due date on
+  (overdue) every `repeat_every_days`.
+- A renewal recorded (a newer credential verified: the stored result moves on to it) or uploaded
+  (proof pending verification) ends the old credential's sequence; the upload is acknowledged once.
+- Managers hear once per lapse of a mandatory requirement (keyed by the day the lapse began), and
+  only while it is fresh: older lapses are what the weekly digest is for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from apps.compliance.engine import Status
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+class Kind(enum.StrEnum):
+    REMINDER = "reminder"
+    PROOF_RECEIVED = "proof_received"
+    MISSING_BEFORE_DUE = "missing_before_due"
+    MISSING_OVERDUE = "missing_overdue"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+    MANUAL_REMINDER = "manual_reminder"
+    NO_ADDRESS_REPORT = "no_address_report"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    Kind.REMINDER: "Renewal reminder",
+    Kind.PROOF_RECEIVED: "Proof received",
+    Kind.MISSING_BEFORE_DUE: "Missing, before due date",
+    Kind.MISSING_OVERDUE: "Missing, overdue",
+    Kind.ESCALATION: "Manager escalation",
+    Kind.DIGEST: "Manager weekly digest",
+    Kind.MANUAL_REMINDER: "Reminder sent by HR",
+    Kind.NO_ADDRESS_REPORT: "HR report: staff without an email address",
+}
+
+# The natural key of each kind: the outbox has one unique constraint per kind on exactly these.
+KEY_FIELDS: dict[Kind, tuple[str, ...]] = {
+    Kind.REMINDER: ("credential_id", "about_date", "days_before"),
+    Kind.PROOF_RECEIVED: ("credential_id",),
+    Kind.MISSING_BEFORE_DUE: ("employee_id", "requirement_id", "about_date", "days_before"),
+    Kind.MISSING_OVERDUE: ("employee_id", "requirement_id", "about_date", "days_before"),
+    Kind.ESCALATION: ("employee_id", "requirement_id", "about_date", "user_id"),
+    Kind.DIGEST: ("user_id", "about_date"),
+    Kind.MANUAL_REMINDER: ("employee_id", "about_date"),
+    Kind.NO_ADDRESS_REPORT: ("about_date",),
+}
+
+# Kinds whose relevance the rules decide again just before sending.
+RULED_KINDS = frozenset(
+    {Kind.REMINDER, Kind.PROOF_RECEIVED, Kind.MISSING_BEFORE_DUE, Kind.MISSING_OVERDUE, Kind.ESCALATION}
+)
+LAPSED_STATUSES = frozenset({Status.EXPIRED, Status.PREREQUISITE_LAPSED, Status.MISSING})
+# Statuses whose stored credential and expiry are the ones to remind about.
+_HELD_STATUSES = frozenset({Status.COMPLIANT, Status.EXPIRING, Status.EXPIRED})
+_MISSING_STATUSES = frozenset({Status.NOT_YET_DUE, Status.MISSING})
+
+
+def parse_days(text: str) -> tuple[int, ...]:
+    """ "90, 60,30" -> (90, 60, 30): distinct whole days, none negative, largest first. ValueError otherwise."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise ValueError("Give at least one number of days.")
+    days = set()
+    for part in parts:
+        if not part.isdigit():
+            raise ValueError(f"{part!r} is not a whole number of days (0 or more).")
+        days.add(int(part))
+    return tuple(sorted(days, reverse=True))
+
+
+@dataclass(frozen=True)
+class Policy:
+    reminder_days: tuple[int, ...]
+    missing_days: tuple[int, ...]
+    repeat_every_days: int
+    escalation_max_age_days: int
+    # Per certification type: (thresholds, repeat while lapsed)
+    by_type: Mapping[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
+
+    def thresholds_for(self, type_id: int | None) -> tuple[int, ...]:
+        return self.by_type[type_id][0] if type_id in self.by_type else self.reminder_days
+
+    def repeats_for(self, type_id: int | None) -> int:
+        repeats = self.by_type[type_id][1] if type_id in self.by_type else True
+        return self.repeat_every_days if repeats else 0
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementFact:
+    """One stored compliance result (RequirementStatus) with what the rules need beside it."""
+
+    requirement_id: int
+    mandatory: bool
+    status: Status
+    any_of: frozenset[int]
+    credential_id: int | None = None
+    credential_type_id: int | None = None
+    expires_on: datetime.date | None = None  # effective expiry
+    due_on: datetime.date | None = None
+    since: datetime.date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingProof:
+    """A credential uploaded and waiting for HR's verification."""
+
+    credential_id: int
+    type_id: int
+    issued_on: datetime.date
+    expires_on: datetime.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    employee_id: int
+    department_id: int
+    user_id: int | None  # their login: a manager is never escalated about themselves
+    terminated_on: datetime.date | None
+    requirements: tuple[RequirementFact, ...] = ()
+    pending: tuple[PendingProof, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    kind: Kind
+    employee_id: int | None = None
+    about_date: datetime.date | None = None
+    days_before: int = 0
+    credential_id: int | None = None
+    requirement_id: int | None = None
+    user_id: int | None = None
+
+    @property
+    def key(self) -> tuple:
+        return notice_key(self.kind, self)
+
+
+def notice_key(kind: str, item) -> tuple:
+    """The natural key of a notice or an outbox row (anything with the KEY_FIELDS attributes)."""
+    kind = Kind(kind)
+    return (kind, *(getattr(item, name) for name in KEY_FIELDS[kind]))
+
+
+def current_step(days_left: int, thresholds: Iterable[int], repeat_every_days: int) -> int | None:
+    """The step of a sequence in force `days_left` days before its date (negative: days after), or None.
+
+    Before the date: the nearest threshold not yet passed, i.e. the smallest one >= days_left.
+    After it: every `repeat_every_days` (-7, -14, ...) if repeating; in between, the last threshold.
+    """
+    if days_left < 0 and repeat_every_days:
+        step = -((-days_left) // repeat_every_days) * repeat_every_days
+        if step < 0:
+            return step
+    return min((t for t in thresholds if t >= days_left), default=None)
+
+
+def notices_for(
+    person: PersonFacts,
+    *,
+    day: datetime.date,
+    policy: Policy,
+    managers: Mapping[int, Iterable[int]],
+    for_delivery: bool = False,
+) -> list[Notice]:
+    """Every notice due for this person on `day`, without duplicates.
+
+    `for_delivery` asks again just before sending: escalations are then still due however old
+    the lapse, so a send delayed by a mail outage is not dropped.
+    """
+    if person.terminated_on is not None and person.terminated_on < day:
+        return []
+    notices: dict[tuple, Notice] = {}
+    # A card meeting a mandatory and a recommended requirement is reminded about as a mandatory one.
+    mandatory_cards = {r.credential_id for r in person.requirements if r.mandatory and r.credential_id}
+    for requirement in person.requirements:
+        renewals = [p for p in person.pending if _renews(p, requirement, day)]
+        if renewals:
+            for proof in renewals:
+                notice = Notice(
+                    Kind.PROOF_RECEIVED,
+                    person.employee_id,
+                    about_date=proof.issued_on,
+                    credential_id=proof.credential_id,
+                )
+                notices.setdefault(notice.key, notice)
+            continue
+        for notice in _staff_notices(person, requirement, day, policy, requirement.credential_id in mandatory_cards):
+            notices.setdefault(notice.key, notice)
+        for notice in _escalations(person, requirement, day, policy, managers, for_delivery):
+            notices.setdefault(notice.key, notice)
+    return list(notices.values())
+
+
+def _renews(proof: PendingProof, requirement: RequirementFact, day: datetime.date) -> bool:
+    """Is this uploaded proof a renewal of (or the first card for) the requirement?"""
+    if proof.type_id not in requirement.any_of:
+        return False
+    if proof.issued_on > day or (proof.expires_on is not None and proof.expires_on < day):
+        return False  # not current: it renews nothing
+    if proof.credential_id == requirement.credential_id or requirement.expires_on is None:
+        return True
+    return proof.expires_on is None or proof.expires_on > requirement.expires_on
+
+
+def _staff_notices(
+    person: PersonFacts, requirement: RequirementFact, day: datetime.date, policy: Policy, mandatory_card: bool
+) -> list[Notice]:
+    status = requirement.status
+    if requirement.credential_id and requirement.expires_on and status in _HELD_STATUSES:
+        effective_expiry = requirement.expires_on
+    elif status == Status.PREREQUISITE_LAPSED and requirement.credential_id and requirement.since:
+        # The card still runs, but stopped counting the day its prerequisite lapsed.
+        effective_expiry = requirement.since - ONE_DAY
+    else:
+        effective_expiry = None
+
+    if effective_expiry is not None:
+        if _leaves_before(person, effective_expiry):
+            return []
+        type_id = requirement.credential_type_id
+        # Recommended credentials get their reminders up to the day; nagging after it is for mandatory ones.
+        repeat = policy.repeats_for(type_id) if requirement.mandatory or mandatory_card else 0
+        step = current_step((effective_expiry - day).days, policy.thresholds_for(type_id), repeat)
+        if step is None:
+            return []
+        return [
+            Notice(
+                Kind.REMINDER,
+                person.employee_id,
+                about_date=effective_expiry,
+                days_before=step,
+                credential_id=requirement.credential_id,
+                requirement_id=requirement.requirement_id,
+            )
+        ]
+
+    if status in _MISSING_STATUSES and requirement.mandatory and requirement.due_on:
+        if _leaves_before(person, requirement.due_on):
+            return []
+        step = current_step((requirement.due_on - day).days, (*policy.missing_days, 0), policy.repeat_every_days)
+        if step is None:
+            return []
+        return [
+            Notice(
+                Kind.MISSING_BEFORE_DUE if step > 0 else Kind.MISSING_OVERDUE,
+                person.employee_id,
+                about_date=requirement.due_on,
+                days_before=step,
+                requirement_id=requirement.requirement_id,
+            )
+        ]
+    return []
+
+
+def _leaves_before(person: PersonFacts, day: datetime.date) -> bool:
+    return person.terminated_on is not None and person.terminated_on < day
+
+
+def _escalations(
+    person: PersonFacts,
+    requirement: RequirementFact,
+    day: datetime.date,
+    policy: Policy,
+    managers: Mapping[int, Iterable[int]],
+    for_delivery: bool,
+) -> list[Notice]:
+    if not (requirement.mandatory and requirement.status in LAPSED_STATUSES and requirement.since):
+        return []
+    age = (day - requirement.since).days
+    if age < 0 or (not for_delivery and age > policy.escalation_max_age_days):
+        return []
+    return [
+        Notice(
+            Kind.ESCALATION,
+            person.employee_id,
+            about_date=requirement.since,
+            credential_id=requirement.credential_id,
+            requirement_id=requirement.requirement_id,
+            user_id=manager_id,
+        )
+        for manager_id in managers.get(person.department_id, ())
+        if manager_id != person.user_id
+    ]
+
+
+def needs_attention(requirement: RequirementFact, day: datetime.date, horizon_days: int) -> bool:
+    """For a reminder HR sends by hand: lapsed, missing, or expiring within the horizon."""
+    if requirement.status in LAPSED_STATUSES:
+        return True
+    if requirement.status == Status.NOT_YET_DUE:
+        return requirement.mandatory
+    return (
+        requirement.status in (Status.COMPLIANT, Status.EXPIRING)
+        and requirement.expires_on is not None
+        and (requirement.expires_on - day).days <= horizon_days
+    )
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    """The Monday of `day`'s week: the key that makes a manager's digest weekly."""
+    return day - datetime.timedelta(days=day.weekday())

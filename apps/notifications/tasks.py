@@ -1,0 +1,45 @@
+"""Celery entry points: thin wrappers around the services, on the beat schedule in settings."""
+
+import datetime
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
+
+from . import services
+
+# Planning is idempotent and delivery claims rows before sending them: both may safely run again
+# when a worker dies, so acknowledge only once done.
+_RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+_RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 5}
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def plan_notifications(day: str | None = None) -> str:
+    report = services.notifications_plan(day=datetime.date.fromisoformat(day) if day else None)
+    start_senders()
+    return str(report)
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def plan_digests(day: str | None = None) -> str:
+    count = services.digests_plan(day=datetime.date.fromisoformat(day) if day else None)
+    start_senders()
+    return f"{count} digests"
+
+
+def start_senders() -> None:
+    """Several senders share the outbox safely (each claims its own rows), so a big day goes out in parallel."""
+    for _ in range(settings.NOTIFICATIONS_SENDERS):
+        send_outbox.delay()
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def send_outbox() -> str:
+    """Deliver what is ready. SMTP failures are recorded on the rows (with their next attempt time),
+    not raised: the next run, every few minutes on beat, retries them."""
+    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.8
+    report = services.outbox_deliver(max_seconds=budget)
+    if report.more:
+        send_outbox.delay()
+    return str(report)

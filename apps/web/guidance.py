@@ -1,0 +1,53 @@
+"""What a staff member should do next about one requirement, in plain words."""
+
+from apps.compliance.engine import Status
+
+from .selectors import RequirementLine
+
+
+def next_step(line: RequirementLine) -> str:
+    result = line.result
+    wanted = " or ".join(sorted(t.code for t in line.requirement.any_of.all()))
+    match result.status:
+        case Status.COMPLIANT:
+            if result.expires_on:
+                return f"Nothing to do now. Renew before {result.expires_on:%B %-d, %Y}."
+            return "Nothing to do."
+        case Status.EXPIRING:
+            return (
+                f"Book a renewal course now and upload your new card before {result.expires_on:%B %-d, %Y}, "
+                "when this one stops counting."
+            )
+        case Status.NOT_YET_DUE if line.awaiting_hr:
+            return "HR is checking the card you uploaded. Nothing to do unless they contact you."
+        case Status.NOT_YET_DUE if result.credential_id:
+            return (
+                f"Renew the card this one depends on (see why above) and upload it by {result.due_on:%B %-d, %Y}: "
+                "until then this certification does not count."
+            )
+        case Status.NOT_YET_DUE:
+            return f"Get a {wanted} card and upload it by {result.due_on:%B %-d, %Y}."
+        case Status.PENDING_VERIFICATION:
+            return "HR is checking the card you uploaded. Nothing to do unless they contact you."
+        case Status.PREREQUISITE_LAPSED:
+            return (
+                "Renew the card this one depends on (see why above) and upload it: "
+                "until then this certification does not count."
+            )
+        case Status.EXPIRED:
+            return (
+                f"Renew your {wanted} as soon as possible and upload the new card. "
+                "Tell your manager: you may not be cleared for duties that need it."
+            )
+        case Status.MISSING:
+            return f"Get a {wanted} card as soon as possible and upload it; tell your manager. It is overdue."
+    return ""
+
+
+def renewal_help(line: RequirementLine) -> list[tuple[str, str, str]]:
+    """(code, guidance, booking URL) for each certification that would satisfy the requirement."""
+    return [
+        (t.code, t.renewal_guidance, t.renewal_url)
+        for t in line.requirement.any_of.all()
+        if t.renewal_guidance or t.renewal_url
+    ]

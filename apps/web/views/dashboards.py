@@ -1,0 +1,215 @@
+"""Managers' and HR's pages: the dashboard, the lists behind it (each exportable as CSV), the forecast
+and the audit report. Every one starts from the scoping layer; anyone who oversees nobody gets a 404."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.views.decorators.http import require_safe
+
+from apps.certifications.models import Credential
+from apps.compliance.engine import Status
+from apps.core import clock
+from apps.organisation import scoping
+
+from .. import charts, selectors
+from ..exports import csv_response
+from ..forms import AttentionForm, AuditForm, DashboardForm, EmployeeListForm, ForecastForm, RenewalForm
+from ..templatetags.web_tags import requirement_label
+from .common import oversight_or_404, paginate, render_page
+
+
+def _catalogue(request, scope):
+    return selectors.catalogue_for(scoping.visible_departments(request.user, scope))
+
+
+def _wants_csv(request) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+@require_safe
+@login_required
+def dashboard(request):
+    scope = oversight_or_404(request)
+    catalogue = _catalogue(request, scope)
+    form = DashboardForm(request.GET, catalogue=catalogue)
+    filters = form.filters()
+    today = clock.today()
+    day = form.cleaned_data.get("as_of") or today
+    if day == today:
+        overview = selectors.overview_today(
+            employees=scoping.overseen_employees(request.user, scope), filters=filters, catalogue=catalogue, day=day
+        )
+    else:
+        employees, department_ids = scoping.overseen_employees_on_any_day(request.user, scope)
+        overview = selectors.overview_on(
+            employees=employees, department_ids=department_ids, filters=filters, catalogue=catalogue, day=day
+        )
+    if filters.department_id:
+        trend_departments = [filters.department_id]
+    else:
+        trend_departments = None if scope.organisation else scope.department_ids
+    overview.trend = selectors.trend(department_ids=trend_departments, until=day)
+    statuses = list(Status)
+    context = {
+        "form": form,
+        "filters": filters,
+        "overview": overview,
+        "today": today,
+        "statuses": [(status, overview.everyone.count(status)) for status in statuses],
+        "charts": {
+            "departments": charts.rates(overview.by_department),
+            "roles": charts.rates(overview.by_role),
+            "certifications": charts.rates(overview.by_certification),
+            "statuses": charts.status_counts(
+                [s.label for s in statuses], [overview.everyone.count(s) for s in statuses]
+            ),
+            "renewals": charts.renewals(overview.renewals_by_week),
+            "trend": charts.trend(overview.trend),
+        },
+    }
+    if scope.organisation:
+        context["pending_proof"] = Credential.objects.filter(verification=Credential.Verification.PENDING).count()
+    return render_page(request, "web/dashboard.html", context)
+
+
+@require_safe
+@login_required
+def employee_list(request):
+    scope = oversight_or_404(request)
+    form = EmployeeListForm(request.GET, catalogue=_catalogue(request, scope))
+    filters = form.filters()
+    people = selectors.employee_list(
+        employees=scoping.overseen_employees(request.user, scope),
+        filters=filters,
+        search=form.cleaned_data.get("q") or "",
+        day=clock.today(),
+    )
+    if _wants_csv(request):
+        return csv_response(
+            "employees",
+            ["Employee number", "Last name", "First name", "Department", "Role", "Status", "Next expiry"],
+            (
+                (
+                    p.employee_number,
+                    p.last_name,
+                    p.first_name,
+                    p.department.name,
+                    p.role.name,
+                    Status(p.compliance_status).label if p.compliance_status else "Not yet scanned",
+                    p.next_expiry,
+                )
+                for p in people.iterator(chunk_size=2000)
+            ),
+        )
+    return render_page(request, "web/employee_list.html", {"form": form, "page": paginate(request, people)})
+
+
+def _problem_csv(name: str, results):
+    return csv_response(
+        name,
+        [
+            "Employee number",
+            "Name",
+            "Department",
+            "Role",
+            "Requirement",
+            "Status",
+            "Reason",
+            "Since",
+            "Due",
+            "Expires",
+        ],
+        (
+            (
+                r.employee.employee_number,
+                r.employee.full_name,
+                r.employee.department.name,
+                r.employee.role.name,
+                requirement_label(r.requirement),
+                Status(r.status).label,
+                r.reason,
+                r.since,
+                r.due_on,
+                r.expires_on,
+            )
+            for r in results
+        ),
+    )
+
+
+@require_safe
+@login_required
+def attention(request):
+    scope = oversight_or_404(request)
+    form = AttentionForm(request.GET, catalogue=_catalogue(request, scope))
+    results = selectors.attention_list(
+        employees=scoping.overseen_employees(request.user, scope), filters=form.filters()
+    )
+    if _wants_csv(request):
+        return _problem_csv("needs-attention", _chunked(results))
+    return render_page(request, "web/attention.html", {"form": form, "page": paginate(request, results)})
+
+
+@require_safe
+@login_required
+def renewals(request):
+    scope = oversight_or_404(request)
+    form = RenewalForm(request.GET, catalogue=_catalogue(request, scope))
+    filters = form.filters()
+    within = form.cleaned_data.get("within") or selectors.RENEWAL_HORIZONS[-1]
+    results = selectors.renewal_list(
+        employees=scoping.overseen_employees(request.user, scope),
+        filters=filters,
+        day=clock.today(),
+        within_days=within,
+    )
+    if _wants_csv(request):
+        return _problem_csv(f"expiring-within-{within}-days", _chunked(results))
+    return render_page(
+        request, "web/renewals.html", {"form": form, "within": within, "page": paginate(request, results)}
+    )
+
+
+def _chunked(results, size: int = 2000):
+    """Stream in chunks: with a chunk size, iterator() keeps the prefetch of each requirement's any-of set."""
+    return results.iterator(chunk_size=size)
+
+
+@require_safe
+@login_required
+def forecast(request):
+    scope = oversight_or_404(request)
+    form = ForecastForm(request.GET, catalogue=_catalogue(request, scope))
+    filters = form.filters()
+    days = form.cleaned_data.get("days") or 90
+    today = clock.today()
+    lapses = selectors.forecast_list(
+        employees=scoping.overseen_employees(request.user, scope), filters=filters, day=today, horizon_days=days
+    )
+    if _wants_csv(request):
+        return _problem_csv("forecast", _lapse_rows(lapses))
+    page = paginate(request, lapses)
+    page.object_list = selectors.problem_rows([(lapse.employee_id, lapse) for lapse in page.object_list])
+    return render_page(request, "web/forecast.html", {"form": form, "days": days, "today": today, "page": page})
+
+
+def _lapse_rows(lapses, size: int = 2000):
+    for start in range(0, len(lapses), size):
+        yield from selectors.problem_rows([(lapse.employee_id, lapse) for lapse in lapses[start : start + size]])
+
+
+@require_safe
+@login_required
+def audit_report(request):
+    scope = oversight_or_404(request)
+    catalogue = _catalogue(request, scope)
+    form = AuditForm(request.GET or None, catalogue=catalogue)
+    if not form.is_valid():
+        if request.GET and "department" in form.errors and request.GET.get("department"):
+            raise Http404("No such department.")
+        return render_page(request, "web/audit_form.html", {"form": form})
+    department = next(d for d in catalogue.departments if d.pk == form.cleaned_data["department"])
+    employees, _ = scoping.overseen_employees_on_any_day(request.user, scope)
+    report = selectors.audit(
+        employees=employees, department=department, day=form.cleaned_data["as_of"], catalogue=catalogue
+    )
+    return render_page(request, "web/audit_report.html", {"report": report, "generated_at": clock.now()})

@@ -1,0 +1,143 @@
+"""Where everyone lands, and staff's own pages: my credentials, proof upload, my calendar link."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from apps.certifications.models import Credential
+from apps.certifications.services import credential_create
+from apps.core import clock
+from apps.organisation import scoping
+from apps.organisation.models import Employee
+
+from .. import selectors, services
+from ..forms import ProofUploadForm
+from ..ical import expiry_calendar
+from ..models import CalendarFeedToken, hash_feed_secret
+from .common import render_page, scope_of
+
+NEW_FEED_LINK = "web:new-calendar-link"
+
+
+@require_safe
+@login_required
+def home(request):
+    """HR and managers to the dashboard, staff to their credentials, anyone else to a polite dead end."""
+    scope = scope_of(request)
+    if scoping.oversees_anyone(scope):
+        return redirect("web:dashboard")
+    if scope.employee_id:
+        return redirect("web:me")
+    return render_page(request, "web/no_role.html")
+
+
+def _own_employee(request) -> Employee:
+    scope = scope_of(request)
+    if not scope.employee_id:
+        raise Http404("No employee record for this login.")
+    return scoping.visible_employee_or_404(request.user, scope.employee_id, scope)
+
+
+@require_safe
+@login_required
+def me(request):
+    employee = _own_employee(request)
+    compliance = selectors.person_compliance(employee, clock.today())
+    return render_page(
+        request,
+        "web/me.html",
+        {
+            "employee": employee,
+            "compliance": compliance,
+            "credentials": selectors.person_credentials(employee),
+            "feed": CalendarFeedToken.objects.filter(employee=employee, revoked_at__isnull=True).first(),
+            "new_feed_link": request.session.pop(NEW_FEED_LINK, None),
+        },
+    )
+
+
+@login_required
+def upload_proof(request):
+    employee = _own_employee(request)
+    form = ProofUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            credential = credential_create(
+                employee=employee,
+                certification_type=data["certification_type"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
+                issuer=data["issuer"],
+                card_number=data["card_number"],
+                proof=data["proof"],
+                verification=Credential.Verification.PENDING,
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            _report_on_form(form, error)
+        else:
+            messages.success(
+                request,
+                f"Thank you: your {credential.certification_type.code} card is uploaded. "
+                "HR will check it; until then it shows as pending verification.",
+            )
+            return redirect("web:me")
+    if request.method == "POST":
+        messages.error(request, "The card was not uploaded: please correct the fields marked below.")
+    return render_page(request, "web/upload.html", {"form": form, "employee": employee})
+
+
+def _report_on_form(form, error: ValidationError) -> None:
+    """Put the service's validation errors on the matching fields; the rest at the top of the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, field_errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, field_errors)
+
+
+@require_POST
+@login_required
+def calendar_link_create(request):
+    employee = _own_employee(request)
+    secret = services.calendar_feed_create(employee=employee)
+    request.session[NEW_FEED_LINK] = request.build_absolute_uri(reverse("web:calendar_feed", args=[secret]))
+    messages.success(request, "Your new calendar link is below. Any link you made before has stopped working.")
+    return redirect("web:me")
+
+
+@require_POST
+@login_required
+def calendar_link_revoke(request):
+    employee = _own_employee(request)
+    if services.calendar_feed_revoke(employee=employee):
+        messages.success(request, "Your calendar link no longer works. Calendars subscribed to it stop updating.")
+    else:
+        messages.info(request, "You had no calendar link to revoke.")
+    return redirect("web:me")
+
+
+@require_safe
+def calendar_feed(request, secret: str):
+    """The secret link is the credential: no login, and an unknown or revoked link is a plain 404."""
+    token = (
+        CalendarFeedToken.objects.select_related("employee")
+        .filter(secret_hash=hash_feed_secret(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None:
+        raise Http404("No such calendar.")
+    employee = token.employee
+    body = expiry_calendar(
+        employee, selectors.person_credentials(employee), selectors.person_compliance(employee, clock.today())
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="certification-expiry.ics"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

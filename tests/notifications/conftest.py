@@ -1,0 +1,101 @@
+import contextlib
+import datetime
+import re
+from html import unescape
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from apps.compliance import services as compliance
+from apps.notifications import tasks
+from apps.notifications.models import Notification
+from tests import factories
+
+D = datetime.date
+MESSAGE_ID = re.compile(r"<notification-(\d+)@")
+
+
+@contextlib.contextmanager
+def on(day: datetime.date, hour: int = 12):
+    """Freeze the clock at `hour` o'clock on `day`, in the organisation's time zone."""
+    moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+    with time_machine.travel(moment, tick=False):
+        yield
+
+
+def run_day(day: datetime.date) -> list:
+    """What beat does on a day: the nightly scan, then the reminder task (which sends). Returns that day's emails."""
+    before = len(mail.outbox)
+    with on(day):
+        compliance.scan_run()
+        tasks.plan_notifications.delay()
+    return mail.outbox[before:]
+
+
+def notification_of(message) -> Notification:
+    return Notification.objects.get(id=int(MESSAGE_ID.match(message.extra_headers["Message-ID"]).group(1)))
+
+
+def visible_text(html: str) -> str:
+    """What a reader of the HTML part sees: no tags, entities decoded, whitespace collapsed."""
+    return " ".join(unescape(strip_tags(html)).split())
+
+
+def html_of(message) -> str:
+    (html, mimetype) = message.alternatives[0]
+    assert mimetype == "text/html"
+    return html
+
+
+@pytest.fixture
+def catalogue(db):
+    bls = factories.CertificationTypeFactory(
+        code="BLS",
+        name="Basic Life Support",
+        renewal_guidance="Book a BLS renewal with an AHA training centre.",
+        renewal_url="https://cpr.heart.org/bls",
+    )
+    cpr = factories.CertificationTypeFactory(code="CPR", name="Cardiopulmonary Resuscitation")
+    acls = factories.CertificationTypeFactory(
+        code="ACLS", name="Advanced Cardiovascular Life Support", level="advanced"
+    )
+    factories.PrerequisiteFactory(certification_type=acls, any_of=[bls, cpr])
+    nurse = factories.RoleFactory(code="rn", name="Registered nurse")
+    ward = factories.DepartmentFactory(code="ward", name="Medical ward")
+    ed = factories.DepartmentFactory(code="ed", name="Emergency Department")
+    basic = factories.RequirementFactory(role=nurse, any_of=[bls, cpr])
+    advanced = factories.RequirementFactory(role=nurse, department=ed, any_of=[acls])
+    return {
+        "BLS": bls,
+        "CPR": cpr,
+        "ACLS": acls,
+        "rn": nurse,
+        "ward": ward,
+        "ed": ed,
+        "basic": basic,
+        "advanced": advanced,
+    }
+
+
+@pytest.fixture
+def manager(catalogue):
+    """Maria manages the ward (and gets its escalations and digests)."""
+    user = factories.UserFactory(username="maria", first_name="Maria", last_name="Morgan", email="maria@example.org")
+    catalogue["ward"].managers.add(user)
+    return user
+
+
+def ward_nurse(catalogue, *, bls_expires: datetime.date, **kwargs):
+    """A ward nurse (needs BLS or CPR) holding one BLS card."""
+    kwargs.setdefault("hired_on", D(2020, 1, 6))
+    nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], **kwargs)
+    card = factories.CredentialFactory(
+        employee=nurse,
+        certification_type=catalogue["BLS"],
+        issued_on=bls_expires.replace(year=bls_expires.year - 2),
+        expires_on=bls_expires,
+    )
+    return nurse, card

@@ -1,0 +1,180 @@
+"""The web app in a real browser: Playwright driving Debian's Chromium against the live test server.
+
+A manager reads the dashboard, filters, drills down and exports CSV; a staff member on a phone uploads
+proof of a renewed card; HR verifies it, and the staff member's status changes. Screenshots of each main
+page land in test-artifacts/ (ignored by git).
+"""
+
+import datetime
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from PIL import Image
+
+from apps.core import clock
+from tests.conftest import require_service
+from tests.web.conftest import make_hospital
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_service(Path(CHROMIUM).exists(), f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are still
+    # plain synchronous code, so Django's guard against ORM calls inside an event loop must stand aside.
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            )
+            yield chromium
+            chromium.close()
+    finally:
+        if saved is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
+
+
+@pytest.fixture
+def hospital(transactional_db, hr_admin):
+    return make_hospital(hr_admin)
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    contexts = []
+
+    def open_as(username: str, viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, base_url=live_server.url, accept_downloads=True)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("password")
+        page.get_by_role("button", name="Sign in").click()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def shoot(page, name: str) -> None:
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_manager_reads_filters_drills_down_and_exports(open_page, hospital):
+    page = open_page("margaret")
+
+    page.wait_for_url("**/dashboard/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Your departments' compliance"
+    attention = page.get_by_role("region", name="Needs attention now (2)")
+    assert "BLS expired on" in attention.inner_text()
+    assert "Intensive Care" not in page.content()
+    shoot(page, "manager-dashboard")
+
+    page.get_by_role("combobox", name="Status").select_option("expired")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**status=expired**")
+    assert page.get_by_role("combobox", name="Status").input_value() == "expired"
+    assert page.locator(".stat dd").nth(1).inner_text() == "1"  # people: Edgar alone
+
+    page.get_by_role("link", name="Edgar Evans").first.click()
+    page.wait_for_url(f"**/employees/{hospital.edgar.pk}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Edgar Evans"
+    assert "BLS expired on" in page.get_by_role("region", name="Requirements").inner_text()
+    shoot(page, "manager-employee")
+
+    page.get_by_role("link", name="People").click()
+    shoot(page, "manager-people")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    exported = Path(download.value.path()).read_text()
+    assert "Evans" in exported and "Adams" in exported
+    assert "Irwin" not in exported and "Brown" not in exported
+
+    for name, link in [
+        ("manager-needs-attention", "Needs attention"),
+        ("manager-expiring", "Expiring"),
+        ("manager-forecast", "Forecast"),
+    ]:
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=link).click()
+        page.wait_for_load_state()
+        shoot(page, name)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit report").click()
+    page.get_by_label("Department").select_option(label="Emergency Department")
+    page.get_by_label("As of").fill((clock.today() - datetime.timedelta(days=11)).isoformat())
+    page.get_by_role("button", name="Show the report").click()
+    assert "Certification compliance: Emergency Department" in page.get_by_role("heading", level=1).inner_text()
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    shoot(page, "manager-audit-report-print")
+
+
+def png_card() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 380), "#dbeafe").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_staff_upload_on_a_phone_and_hr_verifies(open_page, hospital):
+    phone = open_page("alice", PHONE)
+    phone.wait_for_url("**/me/")
+    assert phone.locator("p:has-text('Overall:') .status").inner_text() == "Expiring soon"
+    assert fits_the_screen(phone)
+    shoot(phone, "staff-my-credentials-phone")
+
+    phone.get_by_role("link", name="Upload a new or renewed card").click()
+    issued = clock.today() - datetime.timedelta(days=1)
+    phone.get_by_label("Certification").select_option(label="BLS (Basic Life Support)")
+    phone.get_by_label("Issue date").fill(issued.isoformat())
+    phone.get_by_label("Expiry date").fill((issued + datetime.timedelta(days=730)).isoformat())
+    phone.get_by_label("Card number").fill("AHA-RENEWED-1")
+    phone.get_by_label("Photo or scan of the card").set_input_files(
+        files=[{"name": "IMG_2041.png", "mimeType": "image/png", "buffer": png_card()}]
+    )
+    assert fits_the_screen(phone)
+    shoot(phone, "staff-upload-phone")
+    phone.get_by_role("button", name="Upload").click()
+
+    phone.wait_for_url("**/me/")
+    assert "your BLS card is uploaded" in phone.get_by_role("status").inner_text()
+    assert phone.get_by_text("Pending verification").first.is_visible()
+
+    desk = open_page("hilda")
+    desk.wait_for_url("**/dashboard/")
+    shoot(desk, "hr-dashboard")
+    desk.get_by_role("link", name="Verify proof").first.click()
+    assert desk.get_by_role("heading", name="BLS for Alice Adams").is_visible()
+    shoot(desk, "hr-verification-queue")
+    with desk.expect_popup() as proof:
+        desk.get_by_role("link", name="Open the proof for BLS, Alice Adams").click()
+    proof.value.close()
+    desk.get_by_role("button", name="Verify BLS for Alice Adams").click()
+    assert "Verified: BLS for Alice Adams" in desk.get_by_role("status").inner_text()
+    assert desk.get_by_text("Nothing to verify").is_visible()
+
+    phone.reload()
+    assert phone.locator("p:has-text('Overall:') .status").inner_text() == "Compliant"
+    shoot(phone, "staff-after-verification-phone")
