@@ -1,0 +1,395 @@
+"""Compliance answers in the API's shape, read from the stored results or computed for a day.
+
+The rules stay in apps.compliance (engine and selectors); this module only loads, filters by
+scope and arranges, in a fixed number of queries whatever the number of people.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.certifications.models import Requirement
+from apps.compliance import engine, selectors
+from apps.compliance.engine import Status
+from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
+from apps.core import clock
+from apps.organisation.models import Department, Employee, Role
+from apps.organisation.scoping import Scope
+
+Dimension = str  # "department" or "role"
+
+
+def certification_codes(requirement_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
+    """{requirement id: [codes of its any-of set]} in one query (the whole catalogue when ids is None)."""
+    through = Requirement.any_of.through.objects.all()
+    if requirement_ids is not None:
+        through = through.filter(requirement_id__in=set(requirement_ids))
+    codes: dict[int, list[str]] = defaultdict(list)
+    for requirement_id, code in through.values_list("requirement_id", "certificationtype__code"):
+        codes[requirement_id].append(code)
+    return {key: sorted(value) for key, value in codes.items()}
+
+
+@dataclass
+class EmployeeAnswer:
+    """One employee's compliance on one day, stored or computed, ready for EmployeeComplianceSerializer."""
+
+    employee: Employee
+    as_of: datetime.date
+    source: str
+    run: int | None
+    computed_at: datetime.datetime | None
+    status: Status | None
+    next_expiry: datetime.date | None
+    requirements: list[dict] = field(default_factory=list)
+    credential_findings: list[dict] = field(default_factory=list)
+    forecast: dict | None = None
+
+    @property
+    def employed(self) -> bool:
+        return self.status is not None
+
+    @property
+    def status_label(self) -> str | None:
+        return self.status.label if self.status else None
+
+    @property
+    def is_compliant(self) -> bool | None:
+        return self.status.is_compliant if self.status else None
+
+
+def _requirement_row(values: dict, codes: dict[int, list[str]]) -> dict:
+    status = Status(values["status"])
+    return {
+        **values,
+        "status": status,
+        "status_label": status.label,
+        "certifications": codes.get(values["requirement_id"], []),
+    }
+
+
+def _result_rows(result: engine.EmployeeResult, codes: dict[int, list[str]]) -> list[dict]:
+    return [
+        _requirement_row(
+            {
+                "requirement_id": r.requirement_id,
+                "mandatory": r.mandatory,
+                "status": r.status,
+                "reason": r.reason,
+                "credential_id": r.credential_id,
+                "expires_on": r.expires_on,
+                "due_on": r.due_on,
+                "since": r.since,
+            },
+            codes,
+        )
+        for r in result.requirements
+    ]
+
+
+def _computed_answer(employee: Employee, day: datetime.date, result, codes) -> EmployeeAnswer:
+    if result is None:
+        return EmployeeAnswer(employee, day, "computed", None, None, None, None)
+    return EmployeeAnswer(
+        employee=employee,
+        as_of=day,
+        source="computed",
+        run=None,
+        computed_at=None,
+        status=result.status,
+        next_expiry=result.next_expiry,
+        requirements=_result_rows(result, codes),
+        credential_findings=[_finding_row(f) for f in result.findings],
+    )
+
+
+def _finding_row(finding: engine.Finding) -> dict:
+    return {"credential_id": finding.credential_id, "kind": finding.kind, "message": finding.message}
+
+
+_REQUIREMENT_VALUES = (
+    "employee_id",
+    "requirement_id",
+    "mandatory",
+    "status",
+    "reason",
+    "credential_id",
+    "expires_on",
+    "due_on",
+    "since",
+)
+
+
+def employee_compliance(
+    employee: Employee, *, as_of: datetime.date | None = None, forecast_days: int | None = None
+) -> EmployeeAnswer:
+    """The stored answer of the current run, or (as_of given, or no run yet) the one computed for that day."""
+    run = selectors.current_run() if as_of is None else None
+    if run is None:
+        day = as_of or clock.today()
+        results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day))
+        result = next(iter(results.values()), None)
+        codes = certification_codes(r.requirement_id for r in result.requirements) if result else {}
+        answer = _computed_answer(employee, day, result, codes)
+    else:
+        answer = _stored_answers([employee], run)[employee.pk]
+        if answer.status is None and employee.is_employed_on(run.as_of):
+            # Not in the run yet (hired since, and the recompute is still queued): answer live.
+            return employee_compliance(employee, as_of=clock.today(), forecast_days=forecast_days)
+    if forecast_days:
+        answer.forecast = _forecast(Employee.objects.filter(pk=employee.pk), answer.as_of, forecast_days)
+    return answer
+
+
+def _stored_answers(employees: list[Employee], run: ComplianceRun) -> dict[int, EmployeeAnswer]:
+    """Answers for these employees from one run: three queries for any number of them."""
+    ids = [employee.pk for employee in employees]
+    statuses = {
+        row["employee_id"]: row
+        for row in EmployeeStatus.objects.filter(run=run, employee_id__in=ids).values(
+            "employee_id", "status", "next_expiry", "computed_at"
+        )
+    }
+    rows = list(
+        RequirementStatus.objects.filter(run=run, employee_id__in=ids)
+        .order_by("employee_id", "requirement_id")
+        .values(*_REQUIREMENT_VALUES)
+    )
+    codes = certification_codes({row["requirement_id"] for row in rows})
+    findings: dict[int, list[dict]] = defaultdict(list)
+    for row in (
+        CredentialFinding.objects.filter(run=run, employee_id__in=ids)
+        .order_by("id")
+        .values("employee_id", "credential_id", "kind", "message")
+    ):
+        findings[row.pop("employee_id")].append(row)
+    requirements: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        requirements[row.pop("employee_id")].append(_requirement_row(row, codes))
+    answers = {}
+    for employee in employees:
+        stored = statuses.get(employee.pk)
+        answers[employee.pk] = EmployeeAnswer(
+            employee=employee,
+            as_of=run.as_of,
+            source="stored",
+            run=run.pk,
+            computed_at=stored["computed_at"] if stored else None,
+            status=Status(stored["status"]) if stored else None,
+            next_expiry=stored["next_expiry"] if stored else None,
+            requirements=requirements.get(employee.pk, []),
+            credential_findings=findings.get(employee.pk, []),
+        )
+    return answers
+
+
+def finding_row(row: RequirementStatus, codes: dict[int, list[str]]) -> dict:
+    """A stored RequirementStatus (employee, department and role selected) for FindingSerializer."""
+    values = {name: getattr(row, name) for name in _REQUIREMENT_VALUES}
+    return {
+        **_requirement_row(values, codes),
+        "id": row.pk,
+        "employee": row.employee,
+        "run_id": row.run_id,
+        "computed_at": row.computed_at,
+    }
+
+
+def stored_answers_page(statuses: list[EmployeeStatus], run: ComplianceRun) -> list[EmployeeAnswer]:
+    """A page of EmployeeStatus rows (employee, department and role selected) as answers."""
+    answers = _stored_answers([status.employee for status in statuses], run)
+    return [answers[status.employee_id] for status in statuses]
+
+
+def _forecast(employees: QuerySet[Employee], day: datetime.date, horizon_days: int) -> dict:
+    lapses = selectors.forecast(employees, day, horizon_days)
+    codes = certification_codes({lapse.requirement_id for lapse in lapses})
+    return {
+        "start": day,
+        "until": day + datetime.timedelta(days=horizon_days),
+        "horizon_days": horizon_days,
+        "lapses": [
+            {
+                "requirement_id": lapse.requirement_id,
+                "certifications": codes.get(lapse.requirement_id, []),
+                "on": lapse.on,
+                "status": lapse.status,
+                "reason": lapse.reason,
+            }
+            for lapse in lapses
+        ],
+    }
+
+
+def population_on(scope: Scope, day: datetime.date) -> tuple[QuerySet[Employee], set[int] | None]:
+    """Who a scope sees on a past (or future) day: a queryset to evaluate, and the departments
+    they must have been in that day (None: any). Managers see the people who were in their
+    departments that day, transferees included, plus themselves."""
+    if scope.organisation:
+        return Employee.objects.all(), None
+    condition = Q(pk__in=[])
+    if scope.department_ids:
+        condition |= selectors.in_departments_on(scope.department_ids)
+    if scope.employee_id:
+        condition |= Q(pk=scope.employee_id)
+    return Employee.objects.filter(condition), set(scope.department_ids)
+
+
+def evaluate_in_scope(
+    scope: Scope, day: datetime.date, *, department: Department | None = None, role: Role | None = None
+) -> Iterator[tuple[engine.EmployeeFacts, engine.EmployeeResult]]:
+    """(facts, result) for everyone the scope saw on `day`, with the department and role in force that day."""
+    employees, departments = population_on(scope, day)
+    if department is not None:
+        employees = employees.filter(selectors.in_departments_on([department.pk]))
+    for facts, result in selectors.evaluate(employees, day):
+        if departments is not None and facts.department_id not in departments and facts.id != scope.employee_id:
+            continue
+        if department is not None and facts.department_id != department.pk:
+            continue
+        if role is not None and facts.role_id != role.pk:
+            continue
+        yield facts, result
+
+
+class ResultWindow(Sequence):
+    """All matching results counted, but only one page of them kept: what a paginator needs from a list
+    (its length and one slice), without holding a 100k-employee audit in memory."""
+
+    def __init__(self, total: int, start: int, items: list):
+        self.total, self.start, self.items = total, start, items
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("a result window is read by page")
+        stop = self.total if index.stop is None else index.stop
+        return self.items[(index.start or 0) - self.start : stop - self.start]
+
+
+def computed_answers(
+    scope: Scope,
+    day: datetime.date,
+    *,
+    window: slice,
+    department: Department | None = None,
+    role: Role | None = None,
+    statuses: set[str] | None = None,
+    compliant: bool | None = None,
+) -> ResultWindow:
+    """Results on `day` that pass the filters, in employee id order; only those within `window` are kept."""
+    total, kept = 0, []
+    for facts, result in evaluate_in_scope(scope, day, department=department, role=role):
+        if statuses and result.status.value not in statuses:
+            continue
+        if compliant is not None and result.status.is_compliant != compliant:
+            continue
+        if window.start <= total < window.stop:
+            kept.append((facts.id, result))
+        total += 1
+    return ResultWindow(total, window.start, kept)
+
+
+def computed_answers_page(page: list[tuple[int, engine.EmployeeResult]], day: datetime.date) -> list[EmployeeAnswer]:
+    """Answers for one page of computed results: one query for the people, one for the codes."""
+    employees = Employee.objects.select_related("department", "role").in_bulk([pk for pk, _ in page])
+    codes = certification_codes()
+    return [_computed_answer(employees[pk], day, result, codes) for pk, result in page]
+
+
+@dataclass
+class Rollup:
+    group: Department | Role
+    counts: Counter = field(default_factory=Counter)
+    lapsing: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def compliant(self) -> int:
+        return sum(n for status, n in self.counts.items() if Status(status).is_compliant)
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.compliant / self.total, 4) if self.total else None
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        return {status.value: self.counts.get(status.value, 0) for status in Status}
+
+
+def rollups(
+    scope: Scope,
+    dimension: Dimension,
+    *,
+    as_of: datetime.date | None = None,
+    forecast_days: int | None = None,
+    department: Department | None = None,
+) -> tuple[list[Rollup], ComplianceRun | None, datetime.date]:
+    """Employees per overall status, per department or role: stored (current run) or computed for as_of.
+
+    Groups are what the scope sees: its departments (every one of them, even empty), or the roles
+    its people hold. With forecast_days, `lapsing` counts who lapses within that horizon.
+    """
+    group_field = f"{dimension}_id"
+    scope = Scope(scope.organisation, scope.department_ids, None)  # a manager's roll-up is of their departments
+    run = selectors.current_run() if as_of is None else None
+    day = run.as_of if run else (as_of or clock.today())
+    counts: dict[int, Counter] = defaultdict(Counter)
+    lapsing: dict[int, set[int]] = defaultdict(set)
+    if run is not None:
+        stored = EmployeeStatus.objects.filter(stored_scope(scope, department), run=run)
+        for row in stored.values(f"employee__{group_field}", "status").annotate(n=Count("id")).order_by():
+            counts[row[f"employee__{group_field}"]][row["status"]] += row["n"]
+    if run is None or forecast_days:
+        catalogue = selectors.load_catalogue() if forecast_days else None
+        for facts, result in evaluate_in_scope(scope, day, department=department):
+            key = getattr(facts, group_field)
+            if run is None:
+                counts[key][result.status.value] += 1
+            if forecast_days and engine.forecast_employee(facts, catalogue, day, forecast_days):
+                lapsing[key].add(facts.id)
+    groups = _groups(scope, dimension, set(counts), department)
+    result = []
+    for group in groups:
+        rollup = Rollup(group=group, counts=counts.get(group.pk, Counter()))
+        if forecast_days:
+            rollup.lapsing = len(lapsing.get(group.pk, ()))
+        result.append(rollup)
+    return result, run, day
+
+
+def stored_scope(scope: Scope, department: Department | None = None) -> Q:
+    """Narrow stored results (EmployeeStatus, RequirementStatus) to a scope. They were computed with today's
+    assignments, so this is visible_employees' rule: HR everyone, managers their departments' people,
+    anyone themselves."""
+    condition = Q()
+    if not scope.organisation:
+        condition = Q(pk__in=[])
+        if scope.department_ids:
+            condition |= Q(employee__department_id__in=scope.department_ids)
+        if scope.employee_id:
+            condition |= Q(employee_id=scope.employee_id)
+    if department is not None:
+        condition &= Q(employee__department=department)
+    return condition
+
+
+def _groups(scope: Scope, dimension: Dimension, seen: set[int], department: Department | None):
+    if dimension == "department":
+        departments = (
+            Department.objects.all() if scope.organisation else Department.objects.filter(pk__in=scope.department_ids)
+        )
+        if department is not None:
+            departments = departments.filter(pk=department.pk)
+        return list(departments.order_by("code"))
+    return list(Role.objects.filter(pk__in=seen).order_by("code"))
