@@ -16,36 +16,15 @@ Loopback only; bounded by time and by number of requests.
 
 import argparse
 import datetime
-import http.client
-import os
-import random
-import secrets
-import socket
-import statistics
-import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SERVER_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": os.environ.get("SECRET_KEY") or "api-bench-" + secrets.token_urlsafe(32),
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; TLS is the proxy's job in production
-    "CONN_MAX_AGE": "60",
-    "LOG_LEVEL": "WARNING",
-    # The load comes from one token: lift its budget so the figures measure the server, not the throttle.
-    "API_THROTTLE_TOKEN": "1000000/minute",
-}
-os.environ.update(SERVER_ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credtrack.settings")
+import loadgen
+from _common import django_setup
 
-import django  # noqa: E402
-
-django.setup()
+# The load comes from one token: lift its budget so the figures measure the server, not the throttle.
+loadgen.use_production_settings(API_THROTTLE_TOKEN="1000000/minute")
+django_setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -62,6 +41,7 @@ from apps.organisation.models import Employee  # noqa: E402
 TOKEN_NAME = "api-load-benchmark"
 SAMPLE = 2000
 PAGE = 50
+DEEP_PAGE = 200
 
 
 def seed(employees: int) -> None:
@@ -83,8 +63,9 @@ def bench_token() -> str:
     return secret
 
 
-def paths_to_load() -> dict[str, list[str]]:
+def paths_to_load(findings: int) -> dict[str, list[str]]:
     """Per endpoint, the URLs the clients cycle through."""
+    deep_page = min(DEEP_PAGE, max(1, -(-findings // PAGE)))  # a small demo has fewer pages than that
     today = clock.today()
     employed = Employee.objects.filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=today))
     ids = list(employed.order_by("?").values_list("id", flat=True)[:SAMPLE])
@@ -95,106 +76,25 @@ def paths_to_load() -> dict[str, list[str]]:
         "findings: dept, due in 60 days": [
             f"/api/v1/findings/?department={department}&expiring_within=60&page_size={PAGE}"
         ],
-        "findings: page 200": [f"/api/v1/findings/?page=200&page_size={PAGE}"],
+        f"findings: page {deep_page}": [f"/api/v1/findings/?page={deep_page}&page_size={PAGE}"],
         "employee compliance": [f"/api/v1/employees/{pk}/compliance/" for pk in ids],
         "employee compliance as_of": [f"/api/v1/employees/{pk}/compliance/?as_of={audit_day}" for pk in ids],
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, **SERVER_ENV, "DJANGO_SETTINGS_MODULE": "credtrack.settings"}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "credtrack.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            probe.request("GET", "/healthz")
-            if probe.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
-
-
-def load(port: int, secret: str, endpoints: dict[str, list[str]], duration: float, max_requests: int, clients: int):
-    """Each client cycles through the endpoints on its own keep-alive connection until time or requests run out."""
-    timings: dict[str, list[float]] = {name: [] for name in endpoints}
-    failures: list[str] = []
-    budget = threading.Semaphore(max_requests)
-    lock = threading.Lock()
-    stop_at = time.monotonic() + duration
-    headers = {"Authorization": f"Bearer {secret}", "Host": "127.0.0.1", "Accept": "application/json"}
-    names = list(endpoints)
-
-    def client(offset: int):
-        chooser = random.Random(offset)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        turn = offset
-        while time.monotonic() < stop_at and budget.acquire(blocking=False):
-            name = names[turn % len(names)]
-            turn += 1
-            path = chooser.choice(endpoints[name])
-            started = time.perf_counter()
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - started
-            with lock:
-                if response.status == 200:
-                    timings[name].append(elapsed)
-                else:
-                    failures.append(f"{path}: {response.status}")
-        conn.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return timings, failures, time.perf_counter() - started
-
-
-def summary(name: str, seconds: list[float], wall: float) -> str:
-    if not seconds:
+def table_row(name: str, numbers: loadgen.Summary | None) -> str:
+    if numbers is None:
         return f"| {name} | 0 | - | - | - |"
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
     return (
-        f"| {name} | {len(ordered)} | {statistics.median(ordered) * 1000:.1f} ms | {p95 * 1000:.1f} ms "
-        f"| {len(ordered) / wall:.1f} |"
+        f"| {name} | {numbers.requests} | {numbers.median_ms:.1f} ms | {numbers.p95_ms:.1f} ms "
+        f"| {numbers.per_second:.1f} |"
     )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--employees", type=int, default=100_000)
-    parser.add_argument("--duration", type=float, default=30, help="seconds of load (after a short warm-up)")
-    parser.add_argument("--max-requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=4, help="client connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    loadgen.add_load_arguments(parser)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; set DATABASE_URL for figures that mean anything", file=sys.stderr)
@@ -208,28 +108,29 @@ def main():
         # Fresh statistics, as autovacuum would have gathered on a live database after a bulk load.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    secret = bench_token()
-    endpoints = paths_to_load()
+    headers = {"Authorization": f"Bearer {bench_token()}", "Accept": "application/json"}
+    endpoints = paths_to_load(run.result_count)
 
-    port = free_port()
-    server = start_gunicorn(port, args.workers)
-    try:
-        load(port, secret, endpoints, duration=5, max_requests=4 * len(endpoints), clients=1)  # warm-up
-        timings, failures, wall = load(port, secret, endpoints, args.duration, args.max_requests, args.concurrency)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with loadgen.gunicorn(args.workers) as port:
+        # Warm-up: every worker has imported what it serves and opened its database connection.
+        loadgen.run_load(port, endpoints, headers, duration=5, max_requests=4 * len(endpoints), connections=1)
+        result = loadgen.run_load(
+            port,
+            endpoints,
+            headers,
+            duration=args.duration,
+            max_requests=args.max_requests,
+            connections=args.concurrency,
+        )
 
     print(
         f"\nAPI load: {Employee.objects.count()} employees, gunicorn {args.workers} workers, "
-        f"{args.concurrency} keep-alive connections, {wall:.1f} s\n"
+        f"{args.concurrency} keep-alive connections, {result.wall:.1f} s\n"
     )
     print("| endpoint | requests | median | p95 | req/s |\n|---|---|---|---|---|")
-    for name, seconds in timings.items():
-        print(summary(name, seconds, wall))
-    print(summary("all", [s for seconds in timings.values() for s in seconds], wall))
-    if failures:
-        raise SystemExit(f"{len(failures)} failed requests, e.g. {failures[:3]}")
+    for name, numbers in result.summaries(overall="all").items():
+        print(table_row(name, numbers))
+    result.raise_for_failures()
 
 
 if __name__ == "__main__":

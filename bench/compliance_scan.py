@@ -11,21 +11,15 @@ The last line reads: scan: N employees, M credentials, T s, Q queries, peak RSS 
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credtrack.settings")
+from _common import ROOT, django_setup, peak_rss_mb
+
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("CONN_MAX_AGE", "0")
-
-import django  # noqa: E402
-
-django.setup()
+django_setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries, transaction  # noqa: E402
@@ -40,10 +34,6 @@ from apps.organisation.models import Employee  # noqa: E402
 FLOORS = (
     "floor (shared/PERFORMANCE.md): read 500k credentials 0.41 s; evaluate 100k + write 141,626 rows 1.07 s, 227 MB"
 )
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def naive_orm_loop(sample: int, run: ComplianceRun) -> float:

@@ -17,21 +17,15 @@ import csv
 import datetime
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credtrack.settings")
+from _common import ROOT, django_setup, peak_rss_mb
+
 os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -43,9 +37,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="Same seed, same file (a second run is all unchanged).")
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    django_setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
 

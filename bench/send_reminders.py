@@ -22,25 +22,11 @@ import json
 import multiprocessing
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def django_setup(email_url: str = "dummymail://") -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credtrack.settings")
-    # Not DEBUG: DEBUG keeps a log of every query, which is memory the real workers never spend.
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-    os.environ["DEBUG"] = "false"
-    os.environ["EMAIL_URL"] = email_url
-    import django
-
-    django.setup()
+from _common import django_setup, free_port, peak_rss_mb
 
 
 def rss_mb() -> float:
@@ -49,10 +35,6 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds() -> float:
@@ -191,12 +173,6 @@ def _sink(port: int, accepted, ready) -> None:
         controller.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _command(name: str, *args: str) -> list[str]:
     return [sys.executable, __file__, "--step", name, *args]
 
@@ -245,7 +221,11 @@ def main() -> None:
     options = parser.parse_args()
 
     if options.step:
-        django_setup(os.environ.get("EMAIL_URL", "dummymail://"))
+        # Not DEBUG: DEBUG keeps a log of every query, which is memory the real workers never spend.
+        os.environ["DEBUG"] = "false"
+        os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+        os.environ.setdefault("EMAIL_URL", "dummymail://")
+        django_setup()
         result = {"seed": lambda: seed(options.count), "plan": plan, "deliver": deliver}[options.step]()
         print(json.dumps(result))
         return

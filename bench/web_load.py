@@ -15,33 +15,14 @@ p95 latency and requests per second, per page and overall. Loopback only; bounde
 
 import argparse
 import datetime
-import http.client
-import os
-import secrets
-import socket
-import statistics
-import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SERVER_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": os.environ.get("SECRET_KEY") or "web-bench-" + secrets.token_urlsafe(32),
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; TLS is the proxy's job in production
-    "CONN_MAX_AGE": "60",
-    "LOG_LEVEL": "WARNING",
-}
-os.environ.update(SERVER_ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credtrack.settings")
+import loadgen
+from _common import ROOT, django_setup
 
-import django  # noqa: E402
-
-django.setup()
+loadgen.use_production_settings()
+django_setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model  # noqa: E402
@@ -140,97 +121,19 @@ def manager_session(department: Department) -> str:
     return session.session_key
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, **SERVER_ENV, "DJANGO_SETTINGS_MODULE": "credtrack.settings"}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "credtrack.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection_.request("GET", "/healthz")
-            if connection_.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
-
-
-def load(port: int, cookie: str, paths: list[str], duration: float, max_requests: int, concurrency: int):
-    """Each worker cycles through the paths on its own keep-alive connection until time or requests run out."""
-    timings: dict[str, list[float]] = {path: [] for path in paths}
-    failures: list[str] = []
-    budget = threading.Semaphore(max_requests)
-    lock = threading.Lock()
-    stop_at = time.monotonic() + duration
-    headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}", "Host": "127.0.0.1"}
-
-    def worker(offset: int):
-        client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        turn = offset
-        while time.monotonic() < stop_at and budget.acquire(blocking=False):
-            path = paths[turn % len(paths)]
-            turn += 1
-            started = time.perf_counter()
-            client.request("GET", path, headers=headers)
-            response = client.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - started
-            with lock:
-                if response.status == 200:
-                    timings[path].append(elapsed)
-                else:
-                    failures.append(f"{path}: {response.status}")
-        client.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return timings, failures, time.perf_counter() - started
-
-
-def summary(name: str, seconds: list[float], wall: float) -> str:
-    if not seconds:
+def aligned_line(name: str, numbers: loadgen.Summary | None) -> str:
+    if numbers is None:
         return f"{name:<28} no successful requests"
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
     return (
-        f"{name:<28} {len(ordered):>5} requests  median {statistics.median(ordered) * 1000:7.1f} ms  "
-        f"p95 {p95 * 1000:7.1f} ms  {len(ordered) / wall:6.1f} req/s"
+        f"{name:<28} {numbers.requests:>5} requests  median {numbers.median_ms:7.1f} ms  "
+        f"p95 {numbers.p95_ms:7.1f} ms  {numbers.per_second:6.1f} req/s"
     )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--employees", type=int, default=10_000)
-    parser.add_argument("--duration", type=float, default=30, help="seconds of load (after a short warm-up)")
-    parser.add_argument("--max-requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=4, help="client connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    loadgen.add_load_arguments(parser)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; set DATABASE_URL for figures that mean anything", file=sys.stderr)
@@ -249,25 +152,28 @@ def main():
     call_command("collectstatic", interactive=False, verbosity=0)
     last_page = -(-Employee.objects.filter(department=department).count() // 50)
     paths = ["/dashboard/", "/employees/", f"/employees/?page={last_page // 2}"]
+    endpoints = {path: [path] for path in paths}
+    headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
 
-    port = free_port()
-    server = start_gunicorn(port, args.workers)
-    try:
-        load(port, cookie, paths, duration=3, max_requests=3 * len(paths), concurrency=1)  # warm-up
-        timings, failures, wall = load(port, cookie, paths, args.duration, args.max_requests, args.concurrency)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with loadgen.gunicorn(args.workers) as port:
+        # Warm-up: every worker has imported what it serves and opened its database connection.
+        loadgen.run_load(port, endpoints, headers, duration=3, max_requests=3 * len(paths), connections=1)
+        result = loadgen.run_load(
+            port,
+            endpoints,
+            headers,
+            duration=args.duration,
+            max_requests=args.max_requests,
+            connections=args.concurrency,
+        )
 
     print(
         f"\nweb load: {args.employees} employees in one department, gunicorn {args.workers} workers, "
-        f"{args.concurrency} keep-alive connections, {wall:.1f} s"
+        f"{args.concurrency} keep-alive connections, {result.wall:.1f} s"
     )
-    for path, seconds in timings.items():
-        print(summary(path, seconds, wall))
-    print(summary("all pages", [s for seconds in timings.values() for s in seconds], wall))
-    if failures:
-        raise SystemExit(f"{len(failures)} failed requests, e.g. {failures[:3]}")
+    for name, numbers in result.summaries(overall="all pages").items():
+        print(aligned_line(name, numbers))
+    result.raise_for_failures()
 
 
 if __name__ == "__main__":
