@@ -10,7 +10,7 @@ messages; it is empty for errors that are not about the input.
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -48,6 +48,11 @@ def exception_handler(exc, context):
     elif isinstance(exc, ProtectedError | RestrictedError):
         names = sorted({str(obj._meta.verbose_name_plural) for obj in exc.args[1]})
         exc = Conflict(f"Still in use by {', '.join(names)}: reassign or remove those first.")
+    elif isinstance(exc, DataError):
+        # Input the database refuses to even compare (a NUL character, a number out of range): the caller's fault.
+        exc = exceptions.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: ["A value in the request cannot be stored or compared here."]}
+        )
     elif isinstance(exc, IntegrityError):
         # full_clean ran first, so this is a concurrent write that got in between: ask to retry.
         exc = Conflict("Another change to the same data was saved at the same time; reload and try again.")

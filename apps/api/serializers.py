@@ -21,9 +21,19 @@ SOURCE_CHOICES = [
 ]
 
 
-def code_field(model, *, noun: str, slug_field: str = "code", **kwargs) -> serializers.SlugRelatedField:
+class CodeRelatedField(serializers.SlugRelatedField):
+    """SlugRelatedField that refuses NUL characters itself: PostgreSQL cannot even compare them, so the
+    lookup would fail with a server error instead of saying the code is wrong."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
+def code_field(model, *, noun: str, slug_field: str = "code", **kwargs) -> CodeRelatedField:
     """A reference by stable code ("ED", "BLS"), with an error message that names what was not found."""
-    return serializers.SlugRelatedField(
+    return CodeRelatedField(
         slug_field=slug_field,
         queryset=model.objects.all(),
         error_messages={"does_not_exist": f"No {noun} with {slug_field} {{value}}."},

@@ -190,3 +190,13 @@ def test_a_method_no_endpoint_has_is_a_405_in_the_same_shape(hr_api, world):
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_a_nul_character_is_a_400_not_a_server_error(hr_api, world):
+    # PostgreSQL refuses NUL even in a comparison; the fuzz run found this on a code lookup.
+    response = hr_api.post(f"{V1}/credentials/", card(world, certification_type="AC\x00LS"), format="json")
+    assert list(fields_of(response)) == ["certification_type"]
+    response = hr_api.post(f"{V1}/prerequisites/", {"certification_type": "\x00", "any_of": ["BLS"]}, format="json")
+    assert list(fields_of(response)) == ["certification_type"]
+    assert fields_of(hr_api.get(f"{V1}/findings/?department=E%00D")) != {}
+    assert hr_api.get(f"{V1}/employees/?employee_number=E%00").status_code in (200, 400)
