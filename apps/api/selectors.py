@@ -18,6 +18,7 @@ from apps.compliance import engine, selectors
 from apps.compliance.engine import Status
 from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
 from apps.core import clock
+from apps.organisation import scoping
 from apps.organisation.models import Department, Employee, Role
 from apps.organisation.scoping import Scope
 
@@ -226,25 +227,11 @@ def _forecast(employees: QuerySet[Employee], day: datetime.date, horizon_days: i
     }
 
 
-def population_on(scope: Scope, day: datetime.date) -> tuple[QuerySet[Employee], set[int] | None]:
-    """Who a scope sees on a past (or future) day: a queryset to evaluate, and the departments
-    they must have been in that day (None: any). Managers see the people who were in their
-    departments that day, transferees included, plus themselves."""
-    if scope.organisation:
-        return Employee.objects.all(), None
-    condition = Q(pk__in=[])
-    if scope.department_ids:
-        condition |= selectors.in_departments_on(scope.department_ids)
-    if scope.employee_id:
-        condition |= Q(pk=scope.employee_id)
-    return Employee.objects.filter(condition), set(scope.department_ids)
-
-
 def evaluate_in_scope(
     scope: Scope, day: datetime.date, *, department: Department | None = None, role: Role | None = None
 ) -> Iterator[tuple[engine.EmployeeFacts, engine.EmployeeResult]]:
     """(facts, result) for everyone the scope saw on `day`, with the department and role in force that day."""
-    employees, departments = population_on(scope, day)
+    employees, departments = scoping.employees_on_any_day(scope)
     if department is not None:
         employees = employees.filter(selectors.in_departments_on([department.pk]))
     for facts, result in selectors.evaluate(employees, day):
@@ -370,15 +357,8 @@ def rollups(
 
 def stored_scope(scope: Scope, department: Department | None = None) -> Q:
     """Narrow stored results (EmployeeStatus, RequirementStatus) to a scope. They were computed with today's
-    assignments, so this is visible_employees' rule: HR everyone, managers their departments' people,
-    anyone themselves."""
-    condition = Q()
-    if not scope.organisation:
-        condition = Q(pk__in=[])
-        if scope.department_ids:
-            condition |= Q(employee__department_id__in=scope.department_ids)
-        if scope.employee_id:
-            condition |= Q(employee_id=scope.employee_id)
+    assignments, so this is the scope's rule for today, through the row's employee."""
+    condition = scoping.employee_condition(scope, via="employee__")
     if department is not None:
         condition &= Q(employee__department=department)
     return condition
@@ -386,9 +366,7 @@ def stored_scope(scope: Scope, department: Department | None = None) -> Q:
 
 def _groups(scope: Scope, dimension: Dimension, seen: set[int], department: Department | None):
     if dimension == "department":
-        departments = (
-            Department.objects.all() if scope.organisation else Department.objects.filter(pk__in=scope.department_ids)
-        )
+        departments = scoping.visible_departments(None, scope)
         if department is not None:
             departments = departments.filter(pk=department.pk)
         return list(departments.order_by("code"))

@@ -48,16 +48,43 @@ def scope_for(user) -> Scope:
     return Scope(False, department_ids, employee_id)
 
 
-def visible_employees(user, scope: Scope | None = None) -> QuerySet[Employee]:
-    scope = scope or scope_for(user)
+def employee_condition(scope: Scope, *, include_self: bool = True, via: str = "") -> Q:
+    """The scope's rule as a filter on employees, or on rows pointing at one (`via="employee__"`).
+
+    Managers' people are those assigned to their departments today. `include_self=False` leaves out
+    the user's own record: a manager's own card in another department must not bring that
+    department onto their dashboards.
+    """
     if scope.organisation:
-        return Employee.objects.all()
+        return Q()
     condition = Q(pk__in=[])
     if scope.department_ids:
-        condition |= Q(department_id__in=scope.department_ids)
-    if scope.employee_id:
+        condition |= Q(**{f"{via}department_id__in": scope.department_ids})
+    if include_self and scope.employee_id:
+        condition |= Q(**{f"{via}pk": scope.employee_id})
+    return condition
+
+
+def visible_employees(user, scope: Scope | None = None) -> QuerySet[Employee]:
+    return Employee.objects.filter(employee_condition(scope or scope_for(user)))
+
+
+def employees_on_any_day(
+    scope: Scope, *, include_self: bool = True
+) -> tuple[QuerySet[Employee], frozenset[int] | None]:
+    """For a past (or future) day: everyone who may then have been in the scope's departments
+    (transferees included), and the department ids to narrow to with
+    `compliance.selectors.evaluate(..., department_ids=)` (None: every department)."""
+    from apps.compliance.selectors import in_departments_on
+
+    if scope.organisation:
+        return Employee.objects.all(), None
+    condition = Q(pk__in=[])
+    if scope.department_ids:
+        condition |= in_departments_on(scope.department_ids)
+    if include_self and scope.employee_id:
         condition |= Q(pk=scope.employee_id)
-    return Employee.objects.filter(condition)
+    return Employee.objects.filter(condition), scope.department_ids
 
 
 def visible_departments(user, scope: Scope | None = None) -> QuerySet[Department]:
@@ -75,29 +102,14 @@ def visible_employee_or_404(user, pk, scope: Scope | None = None) -> Employee:
 
 
 def overseen_employees(user, scope: Scope | None = None) -> QuerySet[Employee]:
-    """The people whose compliance the user oversees on dashboards, lists, exports and charts.
-
-    The whole organisation for HR, the managed departments for a manager, nobody for anyone else.
-    Unlike visible_employees, never the user themselves: a manager's own record in another department
-    must not bring that department onto their dashboard.
-    """
-    scope = scope or scope_for(user)
-    if scope.organisation:
-        return Employee.objects.all()
-    return Employee.objects.filter(department_id__in=scope.department_ids)
+    """The people whose compliance the user oversees on dashboards, lists, exports and charts:
+    the whole organisation for HR, the managed departments for a manager, never the user themselves."""
+    return Employee.objects.filter(employee_condition(scope or scope_for(user), include_self=False))
 
 
 def overseen_employees_on_any_day(user, scope: Scope | None = None) -> tuple[QuerySet[Employee], frozenset[int] | None]:
-    """For a past day: everyone who may then have been in the user's departments (transferees included),
-    and the department ids to narrow to with `compliance.selectors.evaluate(..., department_ids=)` (None: all)."""
-    from apps.compliance.selectors import in_departments_on
-
-    scope = scope or scope_for(user)
-    if scope.organisation:
-        return Employee.objects.all(), None
-    if not scope.department_ids:
-        return Employee.objects.none(), frozenset()
-    return Employee.objects.filter(in_departments_on(scope.department_ids)), scope.department_ids
+    """overseen_employees for a past day: see employees_on_any_day."""
+    return employees_on_any_day(scope or scope_for(user), include_self=False)
 
 
 def oversees_anyone(scope: Scope) -> bool:
