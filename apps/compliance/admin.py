@@ -2,20 +2,11 @@
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
+
 from .models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus, Snapshot
 
 RECENT_RUNS_IN_FILTER = 10
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RunFilter(admin.SimpleListFilter):

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.organisation.scoping import is_hr_admin
 
 from . import content, emails, services
@@ -11,7 +12,7 @@ from .models import Notification, NotificationPreference, ReminderPolicy
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """The outbox: read-only, so what was sent stays as it was. HR acts on it through the actions."""
 
     list_display = ["created_at", "kind", "recipient", "about", "about_date", "days_before", "status", "attempts"]
@@ -46,15 +47,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return is_hr_admin(request.user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request):
         return is_hr_admin(request.user)
