@@ -135,3 +135,10 @@ def _reset_celery_connections(app):
     app.amqp._producer_pool = None
     app._backend_cache = None
     app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def hr(client, hr_admin):
+    """A test client signed in as the HR admin."""
+    client.force_login(hr_admin)
+    return client

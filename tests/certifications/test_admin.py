@@ -5,13 +5,11 @@ import pytest
 import time_machine
 from django.contrib.admin import helpers
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.organisation.models import Department, Employee, Role
-from tests import factories
+from tests import admin_checks, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +18,8 @@ PENDING, VERIFIED, REJECTED = Credential.Verification
 MODELS = ["certificationtype", "prerequisite", "requirement", "credential"]
 
 
-@pytest.fixture
-def hr(client, hr_admin):
-    client.force_login(hr_admin)
-    return client
-
-
 def admin_url(model, view="changelist", *args):
-    return reverse(f"admin:certifications_{model}_{view}", args=args)
+    return admin_checks.admin_url("certifications", model, view, *args)
 
 
 def make_types(count, offset=0, prefix="T"):
@@ -117,22 +109,9 @@ BUILDERS = {
 }
 
 
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("model", MODELS)
 def test_the_changelist_runs_as_many_queries_for_500_rows_as_for_10(hr, model):
-    url = admin_url(model)
-    BUILDERS[model](10)
-    hr.get(url)  # warm per-process caches (content types, sessions) out of the measurement
-    with_10 = count_queries(hr, url)
-
-    BUILDERS[model](490, offset=10)
-    with_500 = count_queries(hr, url)
+    with_10, with_500 = admin_checks.changelist_queries_at_10_and_500(hr, admin_url(model), BUILDERS[model])
 
     assert MODEL_CLASSES[model].objects.count() == 500
     assert with_500 == with_10
@@ -190,16 +169,8 @@ def test_the_changelist_search_finds_by_code(hr, catalogue, model):
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("who", ["anonymous", "charlie", "alice"])
 def test_people_who_are_not_staff_are_sent_to_the_admin_login(client, charlie, alice, model, who):
-    if who == "charlie":
-        client.force_login(charlie)
-    elif who == "alice":
-        client.force_login(alice.user)
-    url = admin_url(model)
-
-    response = client.get(url)
-
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('admin:login')}?next={url}"
+    user = {"anonymous": None, "charlie": charlie, "alice": alice.user}[who]
+    admin_checks.assert_sent_to_admin_login(client, admin_url(model), user)
 
 
 def test_staff_without_credential_permissions_are_refused(client):
