@@ -4,7 +4,7 @@ these classes decide the rest: anyone without a scope is refused, and writes are
 
 from rest_framework import permissions
 
-from apps.organisation.scoping import Scope, is_hr_admin, scope_for
+from apps.organisation.scoping import Scope, is_hr_admin, oversees_anyone, scope_for
 
 WRITE_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
@@ -48,7 +48,7 @@ class ManagerOrHR(InScope):
         if not super().has_permission(request, view):
             return False
         scope = request_scope(request)
-        if not (scope.organisation or scope.is_manager):
+        if not oversees_anyone(scope):
             self.message = "Roll-ups are for managers and HR."
             return False
         return True
