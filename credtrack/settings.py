@@ -48,8 +48,10 @@ TIME_ZONE = env("TIME_ZONE", default="America/New_York")
 if TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"TIME_ZONE {TIME_ZONE!r} is not an IANA time zone name")
 USE_TZ = True
-LANGUAGE_CODE = "en-us"
+# The organisation's locale: every date and number on the pages follows it (formats in credtrack/formats/).
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en-us")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["credtrack.formats"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

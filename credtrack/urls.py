@@ -1,10 +1,16 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from apps.certifications.views import credential_proof
 from apps.core.views import healthz
 
+admin.site.site_header = admin.site.site_title = "credtrack administration"
+admin.site.index_title = "People, catalogue, credentials and imports"
+
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

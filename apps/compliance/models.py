@@ -70,6 +70,7 @@ class EmployeeStatus(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "employee statuses"
         constraints = [models.UniqueConstraint(fields=["run", "employee"], name="employeestatus_unique_per_run")]
         indexes = [models.Index(fields=["run", "status"])]
 
@@ -99,6 +100,7 @@ class RequirementStatus(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "requirement statuses"
         constraints = [
             models.UniqueConstraint(fields=["run", "employee", "requirement"], name="requirementstatus_unique_per_run")
         ]

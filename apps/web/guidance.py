@@ -1,5 +1,7 @@
 """What a staff member should do next about one requirement, in plain words."""
 
+from django.utils.formats import date_format
+
 from apps.compliance.engine import Status
 
 from .selectors import RequirementLine
@@ -11,22 +13,22 @@ def next_step(line: RequirementLine) -> str:
     match result.status:
         case Status.COMPLIANT:
             if result.expires_on:
-                return f"Nothing to do now. Renew before {result.expires_on:%B %-d, %Y}."
+                return f"Nothing to do now. Renew before {date_format(result.expires_on)}."
             return "Nothing to do."
         case Status.EXPIRING:
             return (
-                f"Book a renewal course now and upload your new card before {result.expires_on:%B %-d, %Y}, "
+                f"Book a renewal course now and upload your new card before {date_format(result.expires_on)}, "
                 "when this one stops counting."
             )
         case Status.NOT_YET_DUE if line.awaiting_hr:
             return "HR is checking the card you uploaded. Nothing to do unless they contact you."
         case Status.NOT_YET_DUE if result.credential_id:
             return (
-                f"Renew the card this one depends on (see why above) and upload it by {result.due_on:%B %-d, %Y}: "
+                f"Renew the card this one depends on (see why above) and upload it by {date_format(result.due_on)}: "
                 "until then this certification does not count."
             )
         case Status.NOT_YET_DUE:
-            return f"Get a {wanted} card and upload it by {result.due_on:%B %-d, %Y}."
+            return f"Get {indefinite_article(wanted)} {wanted} card and upload it by {date_format(result.due_on)}."
         case Status.PENDING_VERIFICATION:
             return "HR is checking the card you uploaded. Nothing to do unless they contact you."
         case Status.PREREQUISITE_LAPSED:
@@ -40,7 +42,10 @@ def next_step(line: RequirementLine) -> str:
                 "Tell your manager: you may not be cleared for duties that need it."
             )
         case Status.MISSING:
-            return f"Get a {wanted} card as soon as possible and upload it; tell your manager. It is overdue."
+            return (
+                f"Get {indefinite_article(wanted)} {wanted} card as soon as possible and upload it; "
+                "tell your manager. It is overdue."
+            )
     return ""
 
 
@@ -51,3 +56,18 @@ def renewal_help(line: RequirementLine) -> list[tuple[str, str, str]]:
         for t in line.requirement.any_of.all()
         if t.renewal_guidance or t.renewal_url
     ]
+
+
+# Letters whose names start with a vowel sound: "an ACLS" (ay), "an NRP" (en), "an SLS" (ess).
+_VOWEL_SOUND_LETTERS = set("AEFHILMNORSX")
+
+
+def indefinite_article(words: str) -> str:
+    """'a' or 'an' before `words`. An all-capital first word is read letter by letter (BLS "bee", ACLS "ay");
+    the one said as a word, PALS, starts with a consonant either way."""
+    first = words.split(" ", 1)[0] if words else ""
+    if not first:
+        return "a"
+    if first.isupper() and len(first) > 1:
+        return "an" if first[0] in _VOWEL_SOUND_LETTERS else "a"
+    return "an" if first[0].lower() in "aeiou" else "a"

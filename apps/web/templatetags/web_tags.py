@@ -1,8 +1,13 @@
+import datetime
+import re
+
 from django import template
+from django.utils import formats
 
 from apps.compliance.engine import COMPLIANT_STATUSES, Status
 
 from .. import guidance
+from ..cards import CardRow, CardState
 
 register = template.Library()
 
@@ -46,7 +51,7 @@ def requirement_label(requirement) -> str:
 
 @register.filter
 def percent(rate) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    return "—" if rate is None else f"{formats.number_format(rate * 100, 1)}%"
 
 
 @register.filter
@@ -68,3 +73,46 @@ def next_step(line) -> str:
 @register.filter
 def renewal_help(line) -> list:
     return guidance.renewal_help(line)
+
+
+_CARD_TONES = {
+    CardState.CURRENT: "ok",
+    CardState.EXPIRED: "bad",
+    CardState.SUPERSEDED: "muted",
+    CardState.NOT_YET_VALID: "info",
+    CardState.REJECTED: "bad",
+}
+
+
+@register.inclusion_tag("web/_card_state.html")
+def card_state(row: CardRow):
+    return {"row": row, "tone": _CARD_TONES[row.state]}
+
+
+@register.filter
+def with_article(words) -> str:
+    """'a BLS', 'an ACLS', 'an NRP', 'a PALS', 'an hour': initialisms by how their first letter is said."""
+    return f"{guidance.indefinite_article(str(words))} {words}"
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+@register.filter
+def local_dates(text) -> str:
+    """The engine's reasons name days as YYYY-MM-DD; pages write them in the organisation's date format."""
+
+    def local(match: re.Match) -> str:
+        try:
+            day = datetime.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return match.group(0)
+        return formats.date_format(day)
+
+    return _ISO_DATE.sub(local, str(text))
+
+
+@register.filter
+def number(value) -> str:
+    """A count with the locale's thousands separator: 3,748."""
+    return formats.number_format(value, force_grouping=True)

@@ -1,6 +1,8 @@
 """Managers' and HR's pages: the dashboard, the lists behind it (each exportable as CSV), the forecast
 and the audit report. Every one starts from the scoping layer; anyone who oversees nobody gets a 404."""
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.views.decorators.http import require_safe
@@ -189,7 +191,8 @@ def forecast(request):
         return _problem_csv("forecast", _lapse_rows(lapses))
     page = paginate(request, lapses)
     page.object_list = selectors.problem_rows([(lapse.employee_id, lapse) for lapse in page.object_list])
-    return render_page(request, "web/forecast.html", {"form": form, "days": days, "today": today, "page": page})
+    context = {"form": form, "days": days, "today": today, "horizon": today + datetime.timedelta(days), "page": page}
+    return render_page(request, "web/forecast.html", context)
 
 
 def _lapse_rows(lapses, size: int = 2000):
@@ -202,7 +205,7 @@ def _lapse_rows(lapses, size: int = 2000):
 def audit_report(request):
     scope = oversight_or_404(request)
     catalogue = _catalogue(request, scope)
-    form = AuditForm(request.GET or None, catalogue=catalogue)
+    form = AuditForm(request.GET or None, catalogue=catalogue, initial={"as_of": clock.today()})
     if not form.is_valid():
         if request.GET and "department" in form.errors and request.GET.get("department"):
             raise Http404("No such department.")

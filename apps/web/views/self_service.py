@@ -1,5 +1,7 @@
 """Where everyone lands, and staff's own pages: my credentials, proof upload, my calendar link."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +17,7 @@ from apps.organisation import scoping
 from apps.organisation.models import Employee
 
 from .. import selectors, services
+from ..cards import card_rows
 from ..forms import ProofUploadForm
 from ..ical import expiry_calendar
 from ..models import CalendarFeedToken, hash_feed_secret
@@ -35,25 +38,43 @@ def home(request):
     return render_page(request, "web/no_role.html")
 
 
+class NoStaffRecord(Exception):
+    """The login is not linked to an employee: HR and managers opening staff pages."""
+
+
 def _own_employee(request) -> Employee:
     scope = scope_of(request)
     if not scope.employee_id:
-        raise Http404("No employee record for this login.")
+        raise NoStaffRecord
     return scoping.visible_employee_or_404(request.user, scope.employee_id, scope)
+
+
+def _no_staff_record(view):
+    """Staff pages answer a login without an employee record with a page that says so and where to go (a 404)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NoStaffRecord:
+            return render_page(request, "web/no_staff_record.html", status=404)
+
+    return wrapped
 
 
 @require_safe
 @login_required
+@_no_staff_record
 def me(request):
     employee = _own_employee(request)
-    compliance = selectors.person_compliance(employee, clock.today())
+    today = clock.today()
     return render_page(
         request,
         "web/me.html",
         {
             "employee": employee,
-            "compliance": compliance,
-            "credentials": selectors.person_credentials(employee),
+            "compliance": selectors.person_compliance(employee, today),
+            "cards": card_rows(selectors.person_credentials(employee), today),
             "feed": CalendarFeedToken.objects.filter(employee=employee, revoked_at__isnull=True).first(),
             "new_feed_link": request.session.pop(NEW_FEED_LINK, None),
         },
@@ -61,6 +82,7 @@ def me(request):
 
 
 @login_required
+@_no_staff_record
 def upload_proof(request):
     employee = _own_employee(request)
     form = ProofUploadForm(request.POST or None, request.FILES or None)
@@ -103,6 +125,7 @@ def _report_on_form(form, error: ValidationError) -> None:
 
 @require_POST
 @login_required
+@_no_staff_record
 def calendar_link_create(request):
     employee = _own_employee(request)
     secret = services.calendar_feed_create(employee=employee)
@@ -113,6 +136,7 @@ def calendar_link_create(request):
 
 @require_POST
 @login_required
+@_no_staff_record
 def calendar_link_revoke(request):
     employee = _own_employee(request)
     if services.calendar_feed_revoke(employee=employee):
