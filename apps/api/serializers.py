@@ -10,6 +10,7 @@ from rest_framework import serializers
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.certifications.validators import validate_proof_file
 from apps.compliance.engine import Status
+from apps.core import clock, plausible
 from apps.notifications.models import Notification
 from apps.organisation.models import Department, Employee, Role
 
@@ -423,3 +424,9 @@ class ComplianceQuerySerializer(serializers.Serializer):
         max_value=730,
         help_text="Also forecast what lapses in the N days after as_of (or today) if nobody renews.",
     )
+
+    def validate_as_of(self, value):
+        problem = plausible.query_day_problem(value, today=clock.today())
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value

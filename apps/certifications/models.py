@@ -1,3 +1,4 @@
+import datetime
 import secrets
 
 from django.conf import settings
@@ -7,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from apps.core import plausible
+from apps.core.validators import validate_plausible_event
 from apps.organisation.models import Department, Employee, Role
 
 from .dates import default_expiry
@@ -124,7 +127,7 @@ class Credential(models.Model):
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="credentials")
     certification_type = models.ForeignKey(CertificationType, on_delete=models.PROTECT, related_name="credentials")
-    issued_on = models.DateField()
+    issued_on = models.DateField(validators=[validate_plausible_event])
     expires_on = models.DateField(
         null=True,
         blank=True,
@@ -161,6 +164,16 @@ class Credential(models.Model):
                 name="credential_expires_after_issue",
                 violation_error_message="The expiry date cannot be before the issue date.",
             ),
+            # Fixed bounds (see apps/core/plausible.py): a year like 0001 or 9999 never reaches the rules.
+            models.CheckConstraint(
+                condition=Q(issued_on__range=(plausible.DB_EARLIEST, plausible.DB_LATEST))
+                & (
+                    Q(expires_on__isnull=True)
+                    | Q(expires_on__lte=F("issued_on") + datetime.timedelta(days=plausible.DB_MAX_VALIDITY_DAYS))
+                ),
+                name="credential_dates_plausible",
+                violation_error_message="A date is outside the plausible range: check the year.",
+            ),
             models.CheckConstraint(
                 condition=~Q(verification="rejected") | ~Q(rejection_reason=""),
                 name="credential_rejection_has_reason",
@@ -179,7 +192,9 @@ class Credential(models.Model):
                 certification_type.validity_months,
                 at_month_end=certification_type.expires_at_month_end,
             )
-        if self.issued_on and self.expires_on and self.expires_on < self.issued_on:
-            raise ValidationError({"expires_on": "The expiry date cannot be before the issue date."})
+        if self.issued_on and self.expires_on:
+            problem = plausible.expiry_problem(self.expires_on, issued_on=self.issued_on)
+            if problem:
+                raise ValidationError({"expires_on": problem})
         if self.verification == self.Verification.REJECTED and not self.rejection_reason.strip():
             raise ValidationError({"rejection_reason": "Give a reason when rejecting proof."})

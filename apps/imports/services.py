@@ -34,7 +34,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from apps.certifications.dates import default_expiry
 from apps.certifications.models import CertificationType, Credential
 from apps.compliance import services as compliance_services
-from apps.core import clock
+from apps.core import clock, plausible
 from apps.organisation.models import Department, Employee, Role
 from apps.organisation.scoping import is_hr_admin
 
@@ -704,8 +704,13 @@ class _CredentialImport(_Import):
             check.error("employee_number", f"No employee has the number {number!r}; import the staff file first.")
         if issued_on and issued_on > self.today:
             check.error("issued_on", f"The issue date {issued_on} is in the future.")
+        elif issued_on and (problem := plausible.event_problem(issued_on, today=self.today)):
+            check.error("issued_on", problem)
+            issued_on = None  # nothing below may do arithmetic with it
         if issued_on and expires_on and expires_on < issued_on:
             check.error("expires_on", f"The expiry date {expires_on} is before the issue date {issued_on}.")
+        elif issued_on and expires_on and (problem := plausible.expiry_problem(expires_on, issued_on=issued_on)):
+            check.error("expires_on", problem)
         for name, limit in self.max_lengths.items():
             if len(texts[name]) > limit:
                 check.error(name, f"Longer than {limit} characters ({len(texts[name])}).")

@@ -4,6 +4,9 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from apps.core import plausible
+from apps.core.validators import validate_plausible_event
+
 
 class Department(models.Model):
     """A unit (ED, ICU, EMS field operations, a school...) and the people who manage it."""
@@ -52,12 +55,18 @@ class Employee(models.Model):
     )
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="employees")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="employees")
-    hired_on = models.DateField()
+    hired_on = models.DateField(validators=[validate_plausible_event])
     assigned_on = models.DateField(
+        validators=[validate_plausible_event],
         help_text="Start of the current role and department assignment (the hire date for a first assignment). "
-        "New requirements are due counting from this day."
+        "New requirements are due counting from this day.",
     )
-    terminated_on = models.DateField(null=True, blank=True, help_text="Last day of employment, if they have left.")
+    terminated_on = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_plausible_event],
+        help_text="Last day of employment, if they have left.",
+    )
 
     history = HistoricalRecords()
 
@@ -75,6 +84,16 @@ class Employee(models.Model):
                 condition=Q(terminated_on__isnull=True) | Q(terminated_on__gte=F("hired_on")),
                 name="employee_terminated_after_hire",
                 violation_error_message="The termination date cannot be before the hire date.",
+            ),
+            # Fixed bounds (see apps/core/plausible.py): a year like 0001 or 9999 never reaches the rules.
+            models.CheckConstraint(
+                condition=Q(hired_on__range=(plausible.DB_EARLIEST, plausible.DB_LATEST))
+                & Q(assigned_on__range=(plausible.DB_EARLIEST, plausible.DB_LATEST))
+                & (
+                    Q(terminated_on__isnull=True) | Q(terminated_on__range=(plausible.DB_EARLIEST, plausible.DB_LATEST))
+                ),
+                name="employee_dates_plausible",
+                violation_error_message="A date is outside the plausible range: check the year.",
             ),
         ]
 

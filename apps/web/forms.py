@@ -8,7 +8,7 @@ from PIL import Image, UnidentifiedImageError
 from apps.certifications.models import CertificationType
 from apps.certifications.validators import PROOF_MAX_BYTES, validate_proof_file
 from apps.compliance.engine import Status
-from apps.core import clock
+from apps.core import clock, plausible
 
 from .selectors import ATTENTION_STATUSES, COMPLIANT_STATUSES, RENEWAL_HORIZONS, Catalogue, Filters
 
@@ -64,6 +64,8 @@ class DashboardForm(FilterForm):
         day = self.cleaned_data["as_of"]
         if day and day > clock.today():
             raise ValidationError("Pick today or a past day; the forecast shows what lies ahead.")
+        if day and day < plausible.EARLIEST:
+            raise ValidationError(f"Pick a day from {plausible.EARLIEST.isoformat()} on.")
         return day
 
 
@@ -113,6 +115,8 @@ class AuditForm(forms.Form):
         day = self.cleaned_data["as_of"]
         if day > clock.today():
             raise ValidationError("An audit report looks back: pick today or a past day.")
+        if day < plausible.EARLIEST:
+            raise ValidationError(f"Pick a day from {plausible.EARLIEST.isoformat()} on.")
         return day
 
 
