@@ -5,6 +5,7 @@ emails printed to the console. Production sets DEBUG=false and the variables the
 README lists; a bad value stops the process at start-up instead of being guessed.
 """
 
+import datetime
 import os
 import zoneinfo
 from pathlib import Path
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "axes",
     "apps.core",
     "apps.organisation",
+    "apps.accounts",
     "apps.certifications",
     "apps.compliance",
     "apps.notifications",
@@ -95,6 +97,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.SignInLinkBackend",
 ]
 
 ROOT_URLCONF = "credtrack.urls"
@@ -235,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.notifications.tasks.plan_digests",
         "schedule": crontab(day_of_week=NOTIFICATIONS_DIGEST_WEEKDAY, hour=NOTIFICATIONS_DIGEST_HOUR, minute=0),
     },
+    "daily-leavers-sign-in-off": {
+        "task": "apps.accounts.tasks.deactivate_leavers",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "send-outbox": {
         "task": "apps.notifications.tasks.send_outbox",
         "schedule": crontab(minute=f"*/{NOTIFICATIONS_SEND_EVERY_MINUTES}"),
@@ -245,10 +252,61 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# Failed sign-ins lock the username attacked, never everyone behind one address (a hospital's NAT, the TLS
+# proxy): an address is stopped only past a ceiling far above one person's limit. See docs/access.md.
+SIGN_IN_FAILURE_LIMIT = env_in_range("AXES_FAILURE_LIMIT", 5, 1, 100)
+SIGN_IN_ADDRESS_CEILING = env_in_range("SIGN_IN_ADDRESS_CEILING", 50, 1, 100_000)
+AXES_FAILURE_LIMIT = "apps.accounts.lockout.failure_limit"
+AXES_LOCKOUT_PARAMETERS = "apps.accounts.lockout.lockout_parameters"
+AXES_HANDLER = "apps.accounts.lockout.UsernameLockoutHandler"
+AXES_COOLOFF_TIME = env_in_range("AXES_COOLOFF_HOURS", 1, 1, 24 * 7)
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_RESET_ON_SUCCESS = True
+# The client's address as the documented proxy passes it on: the proxy's own address otherwise.
+TRUSTED_PROXY_COUNT = env_in_range("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", default=False) else 0, 0, 5)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# Sign-in links in staff emails (django-sesame): see apps/accounts/links.py.
+SESAME_MAX_AGE = datetime.timedelta(days=env_in_range("SIGN_IN_LINK_DAYS", 14, 1, 90))
+SESAME_TOKEN_NAME = "sesame"
+SESAME_INVALIDATE_ON_PASSWORD_CHANGE = True
+# A link mailed to an address the person no longer has must not work.
+SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
+# "Email me a sign-in link": per address and per client, in this many minutes.
+SIGN_IN_LINK_REQUESTS = env_in_range("SIGN_IN_LINK_REQUESTS", 5, 1, 1000)
+SIGN_IN_LINK_REQUEST_WINDOW_MINUTES = env_in_range("SIGN_IN_LINK_REQUEST_WINDOW_MINUTES", 60, 1, 24 * 60)
+
+# Single sign-on (OpenID Connect), on when a client id is set. The provider's endpoints come from its
+# discovery document (OIDC_DISCOVERY_URL, or OIDC_ISSUER + /.well-known/openid-configuration) unless
+# each is given. Only people on the roster get in: see apps/accounts/oidc.py and docs/access.md.
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if OIDC_ENABLED:
+    OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+    OIDC_ISSUER = env("OIDC_ISSUER", default="").rstrip("/")
+    OIDC_DISCOVERY_URL = env("OIDC_DISCOVERY_URL", default="") or (
+        f"{OIDC_ISSUER}/.well-known/openid-configuration" if OIDC_ISSUER else ""
+    )
+    for _endpoint in ("AUTHORIZATION", "TOKEN", "USER", "JWKS"):
+        if os.environ.get(f"OIDC_{_endpoint}_ENDPOINT"):
+            vars()[f"OIDC_OP_{_endpoint}_ENDPOINT"] = os.environ[f"OIDC_{_endpoint}_ENDPOINT"]
+    if not OIDC_DISCOVERY_URL and not os.environ.get("OIDC_AUTHORIZATION_ENDPOINT"):
+        raise ImproperlyConfigured("OIDC_CLIENT_ID is set: set OIDC_ISSUER or OIDC_DISCOVERY_URL too")
+    OIDC_RP_SIGN_ALGO = env("OIDC_SIGN_ALGORITHM", default="RS256")
+    OIDC_RP_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+    OIDC_MATCH_CLAIM = env("OIDC_MATCH_CLAIM", default="email")
+    OIDC_MATCH_FIELD = env("OIDC_MATCH_FIELD", default="email")
+    if OIDC_MATCH_FIELD not in {"email", "employee_number"}:
+        raise ImproperlyConfigured(f"OIDC_MATCH_FIELD must be email or employee_number, got {OIDC_MATCH_FIELD!r}")
+    OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+    OIDC_HR_GROUP = env("OIDC_HR_GROUP", default="")
+    OIDC_CREATE_USER = False
+    OIDC_USE_PKCE = True
+    AUTHENTICATION_BACKENDS.append("apps.accounts.oidc.RosterOIDCBackend")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

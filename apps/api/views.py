@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from apps.accounts.provisioning import account_sync
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.certifications.services import credential_create, credential_reject, credential_verify
 from apps.compliance import selectors as compliance_selectors
@@ -148,6 +149,14 @@ class EmployeeViewSet(CrudViewSet):
 
     def get_queryset(self):
         return visible_employees(self.request.user, self.scope).select_related("role", "department", "user")
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        account_sync(employee=serializer.instance)
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        account_sync(employee=serializer.instance)
 
     @property
     def conditional(self):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.accounts.provisioning import account_sync
 from apps.certifications.admin import CredentialInline, save_credential_formset
 from apps.core import clock
 from apps.imports.admin import StaffImportExportMixin
@@ -81,6 +82,10 @@ class EmployeeAdmin(StaffImportExportMixin, SimpleHistoryAdmin):
         (None, {"fields": ["employee_number", ("first_name", "last_name"), "email", "user"]}),
         ("Assignment", {"fields": ["role", "department", "hired_on", "assigned_on", "terminated_on"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        account_sync(employee=obj)
 
     def save_formset(self, request, form, formset, change):
         save_credential_formset(request, formset)

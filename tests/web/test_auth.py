@@ -48,7 +48,7 @@ def test_a_wrong_password_says_so_on_the_form(client, hospital):
 
 
 def test_the_sixth_wrong_password_locks_the_account_out(client, hospital, settings):
-    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.SIGN_IN_FAILURE_LIMIT == 5
     first_four = [client.post(LOGIN, {"username": "alice", "password": "wrong"}).status_code for _ in range(4)]
     client.post(LOGIN, {"username": "alice", "password": "wrong"})
 

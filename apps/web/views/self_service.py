@@ -85,7 +85,9 @@ def me(request):
 @_no_staff_record
 def upload_proof(request):
     employee = _own_employee(request)
-    form = ProofUploadForm(request.POST or None, request.FILES or None)
+    # `?certification=<id>` comes from a reminder's link: the form opens on the card it is about.
+    initial = {"certification_type": request.GET.get("certification")} if request.method == "GET" else None
+    form = ProofUploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -149,9 +151,11 @@ def calendar_link_revoke(request):
 @require_safe
 def calendar_feed(request, secret: str):
     """The secret link is the credential: no login, and an unknown or revoked link is a plain 404."""
+    # A leaver's link stops with their login: the feed answers only for an active login of someone employed.
     token = (
         CalendarFeedToken.objects.select_related("employee")
-        .filter(secret_hash=hash_feed_secret(secret), revoked_at__isnull=True)
+        .filter(secret_hash=hash_feed_secret(secret), revoked_at__isnull=True, employee__user__is_active=True)
+        .exclude(employee__terminated_on__lt=clock.today())
         .first()
     )
     if token is None:
