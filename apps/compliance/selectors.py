@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import Q, QuerySet
 
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
+from apps.organisation import problems
 from apps.organisation.models import Employee
 
 from . import engine
@@ -120,19 +121,31 @@ def in_departments_on(department_ids: Iterable[int]) -> Q:
 
 
 def evaluate(
-    employees: QuerySet[Employee], day: datetime.date, department_ids: Iterable[int] | None = None
+    employees: QuerySet[Employee],
+    day: datetime.date,
+    department_ids: Iterable[int] | None = None,
+    *,
+    skipped: dict[int, str] | None = None,
 ) -> Iterator[tuple[engine.EmployeeFacts, engine.EmployeeResult]]:
     """Compliance of these employees as things stood on `day` (any day: past, today, or ahead).
 
     With `department_ids`, only those who were in these departments on that day (filter the
     queryset with `in_departments_on` first, so transferees are found in their old department).
+    With `skipped`, a person the rules cannot evaluate (data no date arithmetic can handle) is left
+    out and the reason put there, instead of stopping everyone else's answer.
     """
     catalogue = load_catalogue()
     wanted = set(department_ids) if department_ids is not None else None
     for facts in employee_facts(employees, day):
         if wanted is not None and facts.department_id not in wanted:
             continue
-        result = engine.evaluate_employee(facts, catalogue, day)
+        try:
+            result = engine.evaluate_employee(facts, catalogue, day)
+        except Exception as error:
+            if skipped is None:
+                raise
+            skipped[facts.id] = problems.describe(error)
+            continue
         if result is not None:
             yield facts, result
 

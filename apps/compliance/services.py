@@ -24,7 +24,8 @@ from django.db.models import Count, Q
 
 from apps.core import clock
 from apps.core.bulk import insert_rows
-from apps.organisation.models import Employee
+from apps.organisation import problems
+from apps.organisation.models import DataProblem, Employee
 
 from . import engine, selectors
 from .models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus, Snapshot
@@ -98,10 +99,13 @@ def scan_chunk(*, run_id: int, first_id: int, last_id: int) -> int:
     if run.state != ComplianceRun.State.RUNNING:
         return 0  # a late retry of a run already finished or abandoned: nothing to do
     employees = Employee.objects.filter(id__gte=first_id, id__lte=last_id)
-    results = _evaluate(employees, run.as_of)
+    skipped: dict[int, str] = {}
+    results = _evaluate(employees, run.as_of, skipped)
     with transaction.atomic():
         _delete_results(Q(run_id=run_id, employee_id__gte=first_id, employee_id__lte=last_id))
-        return _write_results(run_id, results)
+        written = _write_results(run_id, results)
+        _record_problems(employees, skipped)
+        return written
 
 
 def scan_finish(*, run_id: int) -> ComplianceRun:
@@ -113,8 +117,11 @@ def scan_finish(*, run_id: int) -> ComplianceRun:
             return run
         changed = _employees_changed_since(run.started_at)
         if changed:
+            employees = Employee.objects.filter(id__in=changed)
+            skipped: dict[int, str] = {}
             _delete_results(Q(run_id=run.id, employee_id__in=changed))
-            _write_results(run.id, _evaluate(Employee.objects.filter(id__in=changed), run.as_of))
+            _write_results(run.id, _evaluate(employees, run.as_of, skipped))
+            _record_problems(employees, skipped)
         run.employee_count = EmployeeStatus.objects.filter(run=run).count()
         run.result_count = RequirementStatus.objects.filter(run=run).count()
         run.state = ComplianceRun.State.COMPLETE
@@ -159,8 +166,12 @@ def recompute_employees(*, employee_ids: Iterable[int]) -> int:
         current = selectors.current_run()
         if current is None:
             return 0  # nothing stored yet: the first full scan will compute everyone
+        employees = Employee.objects.filter(id__in=ids)
+        skipped: dict[int, str] = {}
         _delete_results(Q(run_id=current.id, employee_id__in=ids))
-        return _write_results(current.id, _evaluate(Employee.objects.filter(id__in=ids), clock.today()))
+        written = _write_results(current.id, _evaluate(employees, clock.today(), skipped))
+        _record_problems(employees, skipped)
+        return written
 
 
 def _lock_results() -> None:
@@ -209,8 +220,16 @@ def employee_ids_for_requirement(*, role_id: int, department_id: int | None) -> 
     return list(employees.values_list("id", flat=True))
 
 
-def _evaluate(employees, day: datetime.date) -> list[engine.EmployeeResult]:
-    return [result for _, result in selectors.evaluate(employees, day)]
+def _evaluate(employees, day: datetime.date, skipped: dict[int, str]) -> list[engine.EmployeeResult]:
+    return [result for _, result in selectors.evaluate(employees, day, skipped=skipped)]
+
+
+def _record_problems(employees, skipped: dict[int, str]) -> None:
+    """HR's list follows the scan: the people skipped now are on it, the others evaluated cleanly are off it."""
+    problems.problems_clear(
+        source=DataProblem.Source.SCAN, employee_ids=employees.exclude(id__in=list(skipped)).values("id")
+    )
+    problems.problems_record(source=DataProblem.Source.SCAN, problems=skipped)
 
 
 def _delete_results(condition: Q) -> None:

@@ -5,10 +5,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.accounts.provisioning import account_sync
 from apps.certifications.admin import CredentialInline, save_credential_formset
 from apps.core import clock
+from apps.core.admin import ReadOnlyAdmin
 from apps.imports.admin import StaffImportExportMixin
 from apps.notifications.admin_actions import send_reminder_now
 
-from .models import Department, Employee, Role
+from .models import DataProblem, Department, Employee, Role
 
 
 @admin.register(Department)
@@ -89,3 +90,13 @@ class EmployeeAdmin(StaffImportExportMixin, SimpleHistoryAdmin):
 
     def save_formset(self, request, form, formset, change):
         save_credential_formset(request, formset)
+
+
+@admin.register(DataProblem)
+class DataProblemAdmin(ReadOnlyAdmin):
+    """People a batch job skipped because of their data: fix the record and the next run clears the row."""
+
+    list_display = ["employee", "source", "reason", "first_seen", "last_seen"]
+    list_filter = ["source"]
+    list_select_related = ["employee"]
+    search_fields = ["employee__employee_number", "employee__last_name", "employee__first_name", "reason"]

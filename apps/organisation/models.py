@@ -116,3 +116,30 @@ class Employee(models.Model):
             errors["terminated_on"] = "The termination date cannot be before the hire date."
         if errors:
             raise ValidationError(errors)
+
+
+class DataProblem(models.Model):
+    """A person a batch job (scan, planning, digest, export) had to skip, and why: HR's list to fix.
+
+    One row per person and job; the job's next run that handles them cleanly removes it.
+    """
+
+    class Source(models.TextChoices):
+        SCAN = "scan", "Compliance scan"
+        PLANNING = "planning", "Reminder planning"
+        DIGEST = "digest", "Manager digest"
+        EXPORT = "export", "Export"
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="data_problems")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    reason = models.TextField()
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_seen", "id"]
+        verbose_name = "data problem"
+        constraints = [models.UniqueConstraint(fields=["employee", "source"], name="data_problem_once_per_source")]
+
+    def __str__(self):
+        return f"{self.employee_id}: {self.get_source_display()}: {self.reason[:80]}"
