@@ -264,11 +264,7 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 # The client's address as the documented proxy passes it on: the proxy's own address otherwise.
 TRUSTED_PROXY_COUNT = env_in_range("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", default=False) else 0, 0, 5)
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.lockout.client_ip"
 
 # Sign-in links in staff emails (django-sesame): see apps/accounts/links.py.
 SESAME_MAX_AGE = datetime.timedelta(days=env_in_range("SIGN_IN_LINK_DAYS", 14, 1, 90))

@@ -10,6 +10,8 @@ address, against the ceiling.
 
 from __future__ import annotations
 
+import ipaddress
+
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
@@ -17,6 +19,26 @@ from django.conf import settings
 from django.db.models import Sum
 
 from apps.core import clock
+
+
+def client_ip(request) -> str | None:
+    """The client's address behind TRUSTED_PROXY_COUNT proxies that each append to X-Forwarded-For.
+
+    Counted from the right: entries to the left of the last N were written by the client and may be
+    forged. (django-ipware's proxy_count expects the proxies themselves listed in the header, which a
+    proxy using nginx's $proxy_add_x_forwarded_for does not do: it then reads no address at all.)
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    hops = settings.TRUSTED_PROXY_COUNT
+    if not hops:
+        return remote
+    chain = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+    if len(chain) < hops:
+        return remote
+    try:
+        return str(ipaddress.ip_address(chain[-hops]))
+    except ValueError:
+        return remote
 
 
 def _has_username(request, credentials) -> bool:
@@ -51,5 +73,7 @@ class UsernameLockoutHandler(AxesDatabaseHandler):
         if address_failures(getattr(request, "axes_ip_address", None), request) >= settings.SIGN_IN_ADDRESS_CEILING:
             # The lockout page says why: not this account, but too many failures from this network.
             request.sign_in_address_locked = True
+            # Axes flags the request itself only when the username's own count is over its limit.
+            request.axes_locked_out = True
             return True
         return False
