@@ -8,7 +8,7 @@ EmployeeAdmin and CredentialAdmin include StaffImportExportMixin and CredentialI
 compliance admin's RequirementStatus page is re-registered below with an export of its findings.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django import forms
 from django.contrib import admin, messages
@@ -200,7 +200,7 @@ class _HRExportMixin:
     def has_export_permission(self, request):
         return is_hr_admin(request.user)
 
-    def export_header_and_rows(self, queryset) -> tuple[list[str], Iterable[list]]:
+    def export_header_and_rows(self, queryset) -> tuple[list[str], Iterable[Sequence]]:
         raise NotImplementedError
 
     def get_export_data(self, file_format, request, queryset, **kwargs):

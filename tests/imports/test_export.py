@@ -118,6 +118,26 @@ def test_a_value_latin1_cannot_hold_is_refused_rather_than_mangled(org):
         export("csv", encoding="latin-1")
 
 
+def test_a_value_latin1_cannot_hold_is_named_by_its_row_in_a_later_batch(org, monkeypatch):
+    monkeypatch.setattr(exporting, "CSV_BATCH", 2)
+    for number, name in enumerate(["Ana", "Ben", "Nguyễn", "Dee"], start=1):
+        factories.EmployeeFactory(employee_number=f"E{number}", first_name=name, role=org["rn"], department=org["ED"])
+
+    with pytest.raises(exporting.ExportError, match="Row 4 has 'ễ', which latin-1 cannot store"):
+        export("csv", encoding="latin-1")
+
+
+@pytest.mark.parametrize("what", ["staff", "credentials"])
+def test_the_csv_is_the_same_whatever_the_batch_size(people, monkeypatch, what):
+    # In one batch with the header, every column is mixed and goes value by value; one row per batch
+    # takes the text and date columns' fast paths.
+    Employee.objects.filter(employee_number="E1").update(first_name=ATTACK)
+    whole = export("csv", what=what, date_format="%d.%m.%Y")
+    monkeypatch.setattr(exporting, "CSV_BATCH", 1)
+
+    assert export("csv", what=what, date_format="%d.%m.%Y") == whole
+
+
 def test_formula_injection_is_neutralised_in_csv(people):
     Employee.objects.filter(employee_number="E1").update(first_name=ATTACK)
 
