@@ -178,6 +178,11 @@ COMPLIANCE_SCAN_MINUTE = env.int("COMPLIANCE_SCAN_MINUTE", default=0)
 COMPLIANCE_SCAN_CHUNKS = env.int("COMPLIANCE_SCAN_CHUNKS", default=8)
 # A scan still "running" after this long is declared dead, so the next one may start.
 COMPLIANCE_SCAN_STALE_MINUTES = env.int("COMPLIANCE_SCAN_STALE_MINUTES", default=120)
+# Status periods are stored this far ahead, so forecasts are look-ups too (docs/compliance.md, "Timeline").
+TIMELINE_HORIZON_DAYS = env.int("TIMELINE_HORIZON_DAYS", default=730)
+# A full rebuild runs in this many chunk tasks, more only when a chunk would hold over TIMELINE_CHUNK_MAX people.
+TIMELINE_CHUNKS = env.int("TIMELINE_CHUNKS", default=8)
+TIMELINE_CHUNK_MAX = env.int("TIMELINE_CHUNK_MAX", default=12500)
 
 
 def env_days(name: str, default: str) -> list[int]:
@@ -228,6 +233,10 @@ NOTIFICATIONS_SENDING_STALE_MINUTES = env_in_range("NOTIFICATIONS_SENDING_STALE_
 CELERY_BEAT_SCHEDULE = {
     "nightly-compliance-scan": {
         "task": "apps.compliance.tasks.full_scan",
+        "schedule": crontab(hour=COMPLIANCE_SCAN_HOUR, minute=COMPLIANCE_SCAN_MINUTE),
+    },
+    "nightly-timeline-sync": {
+        "task": "apps.compliance.tasks.timeline_sync",
         "schedule": crontab(hour=COMPLIANCE_SCAN_HOUR, minute=COMPLIANCE_SCAN_MINUTE),
     },
     "daily-notifications": {

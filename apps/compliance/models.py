@@ -9,7 +9,7 @@ makes it current in one transaction; readers only ever see complete generations.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from apps.certifications.models import Credential, Requirement
 from apps.organisation.models import Employee
@@ -167,3 +167,100 @@ class Snapshot(models.Model):
     @property
     def rate(self) -> float | None:
         return self.compliant / self.total if self.total else None
+
+
+class TimelineState(models.Model):
+    """The one row that says how far the stored periods reach (see apps/compliance/timeline.py).
+
+    Periods are exact for every day before `horizon`; readers answer later days with the engine.
+    `synced_at` is when the nightly job last took in changes: the next one picks up every history row after it.
+    """
+
+    horizon = models.DateField()
+    synced_at = models.DateTimeField()
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Periods exact until {self.horizon}"
+
+
+class TimelinePerson(models.Model):
+    """How far one employee's periods were computed, and the first day past that which may change them."""
+
+    employee = models.OneToOneField(
+        Employee, on_delete=models.CASCADE, primary_key=True, related_name="+", db_constraint=False
+    )
+    built_to = models.DateField()
+    next_change_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_change_on"])]
+
+    def __str__(self):
+        return f"{self.employee_id}: built to {self.built_to}"
+
+
+class EmployeePeriod(models.Model):
+    """An employee's overall status over [valid_from, valid_to), with the assignment in force then.
+
+    Derived data like the scan's results (no database-level FK checks); replaced whole per employee.
+    """
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    role = models.ForeignKey("organisation.Role", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    department = models.ForeignKey(
+        "organisation.Department", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    next_expiry = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["employee", "valid_from"], name="empperiod_employee_from"),
+            # "Counts by department x status on D" reads the index alone.
+            models.Index(
+                fields=["valid_from", "valid_to"], include=["department", "role", "status"], name="empperiod_range"
+            ),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(valid_from__lt=F("valid_to")), name="empperiod_not_empty")]
+
+    def __str__(self):
+        return f"{self.employee_id}: {self.status} [{self.valid_from}, {self.valid_to})"
+
+
+class RequirementPeriod(models.Model):
+    """One employee against one requirement over [valid_from, valid_to), with the reason as of valid_from."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    mandatory = models.BooleanField()
+    role = models.ForeignKey("organisation.Role", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    department = models.ForeignKey(
+        "organisation.Department", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    reason = models.TextField()
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    expires_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    since = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["employee", "valid_from"], name="reqperiod_employee_from"),
+            models.Index(
+                fields=["valid_from", "valid_to"],
+                include=["department", "requirement", "status"],
+                name="reqperiod_range",
+            ),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(valid_from__lt=F("valid_to")), name="reqperiod_not_empty")]
+
+    def __str__(self):
+        return f"{self.employee_id} / {self.requirement_id}: {self.status} [{self.valid_from}, {self.valid_to})"

@@ -115,7 +115,7 @@ def scan_finish(*, run_id: int) -> ComplianceRun:
         run = ComplianceRun.objects.select_for_update().get(id=run_id)
         if run.state != ComplianceRun.State.RUNNING:
             return run
-        changed = _employees_changed_since(run.started_at)
+        changed = employees_changed_since(run.started_at)
         if changed:
             employees = Employee.objects.filter(id__in=changed)
             skipped: dict[int, str] = {}
@@ -184,7 +184,7 @@ def _lock_results() -> None:
 _RESULTS_LOCK_KEY = 0x63726564  # "cred"
 
 
-def _employees_changed_since(moment: datetime.datetime) -> list[int]:
+def employees_changed_since(moment: datetime.datetime) -> list[int]:
     """Employees whose record, credentials or applicable requirements changed after `moment`."""
     from apps.certifications.models import Credential, Requirement
 
@@ -200,17 +200,27 @@ def _employees_changed_since(moment: datetime.datetime) -> list[int]:
 def queue_recompute(*, employee_ids: Iterable[int]) -> None:
     """Recompute these employees in the background once the current transaction commits."""
     from .tasks import recompute_employees as task  # tasks import this module
+    from .tasks import timeline_rebuild_people
 
     ids = sorted(set(employee_ids))
     if ids:
         transaction.on_commit(lambda: task.delay(ids))
+        transaction.on_commit(lambda: timeline_rebuild_people.delay(ids))
 
 
 def queue_full_scan() -> None:
     """For catalogue changes that can affect anyone (validity, renewal window, prerequisites)."""
-    from .tasks import full_scan
+    from .tasks import full_scan, timeline_rebuild
 
     transaction.on_commit(full_scan.delay)
+    transaction.on_commit(timeline_rebuild.delay)
+
+
+def queue_timeline_rebuild() -> None:
+    """For requirement changes: today's catalogue answers every day, so past periods of anyone may change."""
+    from .tasks import timeline_rebuild
+
+    transaction.on_commit(timeline_rebuild.delay)
 
 
 def employee_ids_for_requirement(*, role_id: int, department_id: int | None) -> list[int]:

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.organisation.models import Employee
 
-from .services import employee_ids_for_requirement, queue_full_scan, queue_recompute
+from .services import employee_ids_for_requirement, queue_full_scan, queue_recompute, queue_timeline_rebuild
 
 
 @receiver([post_save, post_delete], sender=Credential)
@@ -28,6 +28,7 @@ def requirement_changed(sender, instance, **kwargs):
     queue_recompute(
         employee_ids=employee_ids_for_requirement(role_id=instance.role_id, department_id=instance.department_id)
     )
+    queue_timeline_rebuild()
 
 
 @receiver(m2m_changed, sender=Requirement.any_of.through)

@@ -6,7 +6,9 @@ import logging
 from celery import chord, shared_task
 from django.db import DatabaseError
 
-from . import services
+from apps.core import clock
+
+from . import services, timeline_store
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +50,42 @@ def finish_scan(run_id: int) -> str:
 @shared_task(**_RELIABLE, **_RETRY)
 def recompute_employees(employee_ids: list[int]) -> int:
     return services.recompute_employees(employee_ids=employee_ids)
+
+
+@shared_task(**_RELIABLE)
+def timeline_rebuild() -> str:
+    """Every employee's periods, in chunk tasks over the workers; `timeline_rebuild_finish` publishes them."""
+    started_at, horizon = clock.now(), timeline_store.target_horizon()
+    ranges = timeline_store.chunks()
+    finish = timeline_rebuild_finish.si(horizon.isoformat(), started_at.isoformat())
+    chord(timeline_rebuild_chunk.si(first_id, last_id, horizon.isoformat()) for first_id, last_id in ranges)(finish)
+    return f"timeline rebuild to {horizon}: {len(ranges)} chunks"
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def timeline_rebuild_chunk(first_id: int, last_id: int, horizon: str) -> int:
+    return timeline_store.rebuild_range(
+        first_id=first_id, last_id=last_id, horizon=datetime.date.fromisoformat(horizon)
+    )
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def timeline_rebuild_finish(horizon: str, started_at: str) -> str:
+    state = timeline_store.rebuild_finish(
+        horizon=datetime.date.fromisoformat(horizon), started_at=datetime.datetime.fromisoformat(started_at)
+    )
+    return str(state)
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def timeline_rebuild_people(employee_ids: list[int]) -> int:
+    return timeline_store.rebuild_people(employee_ids=employee_ids)
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def timeline_sync() -> str:
+    """Nightly: take in the day's changes and move the horizon; the first time, a full rebuild instead."""
+    report = timeline_store.sync()
+    if report is None:
+        return timeline_rebuild()
+    return str(report)
