@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm, _unicode_ci_compare
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -48,9 +49,27 @@ def _send(name: str, to: str, ctx: dict) -> None:
     message.send()
 
 
+class _RosterPasswordResetForm(PasswordResetForm):
+    def get_users(self, email):
+        # Django skips logins without a usable password; provisioned staff have none until they choose one
+        # here, which is no more power than the sign-in link their inbox already gets.
+        User = get_user_model()
+        field = User.get_email_field_name()
+        return (
+            user
+            for user in User._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
+            if _same_email(email, getattr(user, field))
+        )
+
+
+def _same_email(asked: str, stored: str) -> bool:
+    # Django's own comparison for its reset form: case-insensitive under Unicode normalisation.
+    return _unicode_ci_compare(asked, stored)
+
+
 def password_reset_send(*, email: str) -> int:
     """Django's own reset email (its token, templates and rules), sent from the worker."""
-    form = PasswordResetForm(data={"email": email})
+    form = _RosterPasswordResetForm(data={"email": email})
     if not form.is_valid():
         return 0
     site = urlsplit(settings.SITE_URL)
