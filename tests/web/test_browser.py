@@ -7,83 +7,18 @@ page land in test-artifacts/ (ignored by git).
 
 import datetime
 import io
-import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from apps.core import clock
-from tests.conftest import require_service
-from tests.web.conftest import make_hospital
+from tests.web.browser import PHONE, fits_the_screen, shoot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_service(Path(CHROMIUM).exists(), f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are still
-    # plain synchronous code, so Django's guard against ORM calls inside an event loop must stand aside.
-    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            )
-            yield chromium
-            chromium.close()
-    finally:
-        if saved is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
-
-
-@pytest.fixture
-def hospital(transactional_db, hr_admin):
-    return make_hospital(hr_admin)
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts = []
-
-    def open_as(username: str, viewport=DESKTOP):
-        context = browser.new_context(viewport=viewport, base_url=live_server.url, accept_downloads=True)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill("password")
-        page.get_by_role("button", name="Sign in").click()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def shoot(page, name: str) -> None:
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def test_a_manager_reads_filters_drills_down_and_exports(open_page, hospital):
+def test_a_manager_reads_filters_drills_down_and_exports(open_page, live_hospital):
+    hospital = live_hospital
     page = open_page("margaret")
 
     page.wait_for_url("**/dashboard/")
@@ -102,7 +37,7 @@ def test_a_manager_reads_filters_drills_down_and_exports(open_page, hospital):
     page.get_by_role("link", name="Edgar Evans").first.click()
     page.wait_for_url(f"**/employees/{hospital.edgar.pk}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Edgar Evans"
-    assert "BLS expired on" in page.get_by_role("region", name="Requirements").inner_text()
+    assert "BLS expired on" in page.get_by_role("region", name="Requirements", exact=False).first.inner_text()
     shoot(page, "manager-employee")
 
     page.get_by_role("link", name="People").click()
@@ -138,7 +73,7 @@ def png_card() -> bytes:
     return buffer.getvalue()
 
 
-def test_staff_upload_on_a_phone_and_hr_verifies(open_page, hospital):
+def test_staff_upload_on_a_phone_and_hr_verifies(open_page, live_hospital):
     phone = open_page("alice", PHONE)
     phone.wait_for_url("**/me/")
     assert phone.locator("p:has-text('Overall:') .status").inner_text() == "Expiring soon"
