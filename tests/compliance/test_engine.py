@@ -100,8 +100,9 @@ CURRENT_ACLS = (ACLS, D(2025, 9, 5), D(2027, 9, 30))
         ([(CPR, D(2025, 9, 5), D(2027, 9, 30)), CURRENT_ACLS], 2, Status.COMPLIANT),
         ([(BLS, D(2024, 1, 1), D(2026, 1, 31)), CURRENT_ACLS], 2, Status.PREREQUISITE_LAPSED),
         ([CURRENT_ACLS], 2, Status.PREREQUISITE_LAPSED),
-        # ACLS effective expiry is capped by BLS: BLS expiring soon makes ACLS expiring too
-        ([(BLS, D(2024, 7, 1), D(2026, 7, 31)), CURRENT_ACLS], 2, Status.EXPIRING),
+        # an ED nurse must hold BLS-or-CPR anyway: their BLS expiring leaves the ACLS requirement compliant
+        ([(BLS, D(2024, 7, 1), D(2026, 7, 31)), CURRENT_ACLS], 2, Status.COMPLIANT),
+        ([(BLS, D(2024, 7, 1), D(2026, 7, 31)), CURRENT_ACLS], 1, Status.EXPIRING),
         # credentials issued after the day do not exist yet
         ([(BLS, D(2026, 6, 16), D(2028, 6, 30))], 1, Status.MISSING),
     ],
@@ -123,7 +124,8 @@ def test_it_caps_acls_at_the_bls_expiry_and_says_so():
     result = status_of(person(NURSE, ED, bls, acls), 2)
     assert result.status == Status.COMPLIANT
     assert result.expires_on == D(2026, 10, 31)
-    assert "limited by its prerequisite" in result.reason
+    assert result.reason == "ACLS current until 2027-09-30; counts while BLS is current (BLS expires 2026-10-31)."
+    assert (result.credential_id, result.renew_credential_id) == (acls.id, bls.id)
 
 
 def test_it_follows_prerequisite_chains():
@@ -187,8 +189,11 @@ def test_a_newcomer_is_not_yet_due_inside_the_due_period():
     result = status_of(newcomer, 10)
     assert result.status == Status.NOT_YET_DUE
     assert result.due_on == D(2026, 7, 1)
-    assert status_of(newcomer, 10, day=D(2026, 6, 30)).status == Status.NOT_YET_DUE
-    assert status_of(newcomer, 10, day=D(2026, 7, 1)).status == Status.MISSING
+    # The due day is the last day to comply, like an expiry day: overdue starts the day after.
+    assert status_of(newcomer, 10, day=D(2026, 7, 1)).status == Status.NOT_YET_DUE
+    overdue = status_of(newcomer, 10, day=D(2026, 7, 2))
+    assert (overdue.status, overdue.since) == (Status.MISSING, D(2026, 7, 2))
+    assert overdue.reason == "No CPR on record; it was due by 2026-07-01."
 
 
 def test_a_transfer_today_starts_a_due_period_for_new_requirements():
@@ -267,7 +272,7 @@ def test_forecast_names_who_lapses_and_when():
 
 def test_forecast_includes_newcomers_reaching_their_due_date():
     lapses = forecast_employee(person(TEACHER, SCHOOL, assigned=D(2026, 6, 1)), CATALOGUE, TODAY, 30)
-    assert [(lapse.on, lapse.status) for lapse in lapses] == [(D(2026, 7, 1), Status.MISSING)]
+    assert [(lapse.on, lapse.status) for lapse in lapses] == [(D(2026, 7, 2), Status.MISSING)]
 
 
 # Property-based invariants over random credential histories.
@@ -338,4 +343,4 @@ def test_a_newcomers_pending_proof_is_not_late_inside_the_due_period():
     )
     assert status_of(newcomer, 10).status == Status.NOT_YET_DUE
     assert "HR has not verified it yet" in status_of(newcomer, 10).reason
-    assert status_of(newcomer, 10, day=D(2026, 7, 1)).status == Status.PENDING_VERIFICATION
+    assert status_of(newcomer, 10, day=D(2026, 7, 2)).status == Status.PENDING_VERIFICATION
