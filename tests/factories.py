@@ -60,30 +60,46 @@ class CertificationTypeFactory(factory.django.DjangoModelFactory):
     validity_months = 24
 
 
-class PrerequisiteFactory(factory.django.DjangoModelFactory):
+# Catalogue rules in a test world have been in force long before anyone was hired, unless a test
+# says when they were recorded (`recorded_at=`): audits apply the catalogue as it stood on a day.
+CATALOGUE_RECORDED_AT = datetime.datetime(2000, 1, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+class _CatalogueRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    @classmethod
+    def _create(cls, model_class, *args, recorded_at=CATALOGUE_RECORDED_AT, **kwargs):
+        rule = model_class(*args, **kwargs)
+        rule._history_date = recorded_at  # read by django-simple-history for the row and its any-of set
+        rule.save()
+        return rule
+
+    @factory.post_generation
+    def any_of(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.any_of.set(extracted)
+
+    @factory.post_generation
+    def recorded(self, create, extracted, **kwargs):
+        # Later edits in a test are recorded when they happen.
+        self.__dict__.pop("_history_date", None)
+
+
+class PrerequisiteFactory(_CatalogueRuleFactory):
     class Meta:
         model = Prerequisite
-        skip_postgeneration_save = True
 
     certification_type = factory.SubFactory(CertificationTypeFactory)
 
-    @factory.post_generation
-    def any_of(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.any_of.set(extracted)
 
-
-class RequirementFactory(factory.django.DjangoModelFactory):
+class RequirementFactory(_CatalogueRuleFactory):
     class Meta:
         model = Requirement
-        skip_postgeneration_save = True
 
     role = factory.SubFactory(RoleFactory)
-
-    @factory.post_generation
-    def any_of(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.any_of.set(extracted)
 
 
 class CredentialFactory(factory.django.DjangoModelFactory):

@@ -338,7 +338,7 @@ def rollups(
         for row in stored.values(f"employee__{group_field}", "status").annotate(n=Count("id")).order_by():
             counts[row[f"employee__{group_field}"]][row["status"]] += row["n"]
     if run is None or forecast_days:
-        catalogue = selectors.load_catalogue() if forecast_days else None
+        catalogue = selectors.load_catalogue(day) if forecast_days else None
         for facts, result in evaluate_in_scope(scope, day, department=department):
             key = getattr(facts, group_field)
             if run is None:

@@ -71,6 +71,8 @@ class Prerequisite(models.Model):
         help_text="The credential only counts while one of these is current "
         "(most employers require BLS to stay current while holding ACLS).",
     )
+    # Audits apply the prerequisites in force on the day asked about.
+    history = HistoricalRecords(m2m_fields=[any_of])
 
     class Meta:
         ordering = ["certification_type__code", "id"]

@@ -97,6 +97,11 @@ class RequirementStatus(models.Model):
     expires_on = models.DateField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True)
     since = models.DateField(null=True, blank=True)
+    # The card to renew: the one meeting it, or the prerequisite card its effective expiry comes from.
+    # Messages and renewal counts go by this card, so one renewal is one action however many rows it affects.
+    renew_credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     computed_at = models.DateTimeField()
 
     class Meta:

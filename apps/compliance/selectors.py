@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
+from apps.core import clock
 from apps.organisation import problems
 from apps.organisation.models import Employee
 
@@ -22,54 +25,125 @@ from .models import ComplianceRun, EmployeeStatus, RequirementStatus
 STREAM_CHUNK = 5000
 
 
-def load_catalogue() -> engine.Catalogue:
-    """The whole rule catalogue: four queries, whatever its size."""
+def load_catalogue(day: datetime.date | None = None) -> engine.Catalogue:
+    """The rule catalogue in force on `day` (default: today)."""
+    return load_catalogue_history().on(day or clock.today())
+
+
+def load_catalogue_history() -> engine.CatalogueHistory:
+    """The catalogue as it stood over time, from the requirements' and prerequisites' recorded history.
+
+    Five queries, whatever its size. A change recorded on a day is in force from that day (in the
+    organisation's time zone). A rule with no recorded history (loaded from a fixture) has been in
+    force all along; a rule whose first record is an edit was in force before it, as first recorded.
+    """
     types = {
         pk: engine.CertType(pk, code, window)
         for pk, code, window in CertificationType.objects.values_list("id", "code", "renewal_window_days")
     }
-    prerequisite_sets = _any_of_sets(Prerequisite.any_of.through, "prerequisite_id")
-    prerequisites = [
-        engine.PrerequisiteRule(type_id, frozenset(prerequisite_sets.get(pk, ())), must_stay_current)
-        for pk, type_id, must_stay_current in Prerequisite.objects.values_list(
-            "id", "certification_type_id", "must_stay_current"
-        )
-        if prerequisite_sets.get(pk)
-    ]
-    requirement_sets = _any_of_sets(Requirement.any_of.through, "requirement_id")
-    requirements = [
-        engine.RequirementRule(pk, role_id, department_id, frozenset(requirement_sets[pk]), mandatory, due)
-        for pk, role_id, department_id, mandatory, due in Requirement.objects.values_list(
-            "id", "role_id", "department_id", "mandatory", "due_within_days"
-        ).order_by("id")
-        if requirement_sets.get(pk)  # an empty any-of set can be met by nothing: ignore until HR fills it
-    ]
-    return engine.Catalogue(types=types, requirements=requirements, prerequisites=prerequisites)
+    requirement_states = _rule_states(Requirement, ("role_id", "department_id", "mandatory", "due_within_days"))
+    prerequisite_states = _rule_states(Prerequisite, ("certification_type_id", "must_stay_current"))
+    days = sorted({day for states in (requirement_states, prerequisite_states) for day, _, _ in states})
+    versions = []
+    in_force_from: dict[int, datetime.date | None] = {}
+    for day in [datetime.date.min, *days]:
+        requirements_now = _state_on(requirement_states, day)
+        for pk in list(in_force_from):
+            if pk not in requirements_now:
+                del in_force_from[pk]  # removed: if it comes back, it is new again
+        for pk in requirements_now:
+            in_force_from.setdefault(pk, None if day == datetime.date.min else day)
+        requirements = [
+            engine.RequirementRule(pk, role_id, department_id, any_of, mandatory, due, in_force_from[pk])
+            for pk, ((role_id, department_id, mandatory, due), any_of) in sorted(requirements_now.items())
+        ]
+        prerequisites = [
+            engine.PrerequisiteRule(type_id, any_of, must_stay_current)
+            for (type_id, must_stay_current), any_of in _state_on(prerequisite_states, day).values()
+        ]
+        changed_on = None if day == datetime.date.min else day
+        versions.append((day, engine.Catalogue(types, requirements, prerequisites, changed_on=changed_on)))
+    return engine.CatalogueHistory(versions)
 
 
-def _any_of_sets(through, owner_field: str) -> dict[int, set[int]]:
-    sets: dict[int, set[int]] = defaultdict(set)
-    for owner_id, type_id in through.objects.values_list(owner_field, "certificationtype_id"):
-        sets[owner_id].add(type_id)
-    return sets
+_RuleState = tuple[datetime.date, int, tuple | None]  # (day, rule id, (fields, any_of) or None when not in force)
+
+
+def _rule_states(model, fields: tuple[str, ...]) -> list[_RuleState]:
+    """Every recorded state of every rule, oldest first, plus the current state of rules never recorded.
+
+    Two queries: the history joined to its recorded any-of sets, and the rules never recorded
+    joined to theirs (one row per rule and type in each).
+    """
+    historical = model.history.model
+    sets_field = f"{historical._meta.model_name}_any_of__certificationtype_id"
+    records: dict[int, tuple] = {}
+    for history_id, pk, when, kind, *values, type_id in historical.objects.order_by(
+        "history_date", "history_id"
+    ).values_list("history_id", "id", "history_date", "history_type", *fields, sets_field):
+        record = records.setdefault(history_id, (pk, when, kind, tuple(values), set()))
+        if type_id is not None:
+            record[4].add(type_id)
+    states: list[_RuleState] = []
+    recorded: set[int] = set()
+    for pk, when, kind, values, any_of in records.values():
+        # An empty any-of set can be met by nothing: not in force until HR fills it.
+        state = (values, frozenset(any_of)) if kind != "-" and any_of else None
+        day = timezone.localdate(when)
+        if pk not in recorded and kind != "+":
+            day = datetime.date.min  # it existed before its first record (a fixture later edited)
+        recorded.add(pk)
+        states.append((day, pk, state))
+    never_recorded: dict[int, tuple] = {}
+    for pk, *values, type_id in model.objects.exclude(id__in=recorded).values_list("id", *fields, "any_of"):
+        if type_id is not None:
+            never_recorded.setdefault(pk, (tuple(values), set()))[1].add(type_id)
+    states.extend(
+        (datetime.date.min, pk, (values, frozenset(any_of))) for pk, (values, any_of) in never_recorded.items()
+    )
+    states.sort(key=lambda state: state[0])  # stable: the order recorded within a day is kept
+    return states
+
+
+def _state_on(states: list[_RuleState], day: datetime.date) -> dict[int, tuple]:
+    """{rule id: state} for the rules in force on `day`: each rule's last state recorded by then."""
+    latest: dict[int, tuple | None] = {}
+    for starts, pk, state in states:
+        if starts > day:
+            break
+        latest[pk] = state
+    return {pk: state for pk, state in latest.items() if state is not None}
 
 
 _EMPLOYEE_FIELDS = ("id", "role_id", "department_id", "assigned_on", "hired_on", "terminated_on")
 _CREDENTIAL_FIELDS = ("employee_id", "id", "certification_type_id", "issued_on", "expires_on", "verification")
 
 
-def employee_facts(employees: QuerySet[Employee], day: datetime.date) -> Iterator[engine.EmployeeFacts]:
-    """The engine's view of each employee employed on `day`, with the assignment in force that day.
+def employee_facts(
+    employees: QuerySet[Employee], day: datetime.date, catalogue: engine.Catalogue
+) -> Iterator[engine.EmployeeFacts]:
+    """The engine's view of each employee employed on `day`, as they stood that day.
 
-    Three queries whatever the number of employees: the rare assignments that must come from
-    history (a past audit day, or a transfer dated ahead), then employees and their credentials
-    streamed side by side in employee order and merged, so memory holds one employee at a time.
+    `role_id`, `department_id`, `assigned_on`, `hired_on` and `terminated_on` are those in force on
+    `day`; `assignments` and `employments` carry the history the engine needs for due periods.
+
+    Three queries whatever the number of employees: the history of the few whose record as it
+    stands does not answer for `day` (hired again after it, an assignment dated after it, or one
+    recent enough that a due period may hang on the assignments before it), then employees and
+    their credentials streamed side by side in employee order and merged, so memory holds one
+    employee at a time. Someone whose current employment ended before `day` was not employed
+    then: the current record is the latest employment.
     """
-    employed = employees.filter(hired_on__lte=day).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=day))
-    earlier = _assignments_before(day, employed.filter(assigned_on__gt=day).values("id"))
-    rows = employed.order_by("id").values_list(*_EMPLOYEE_FIELDS).iterator(chunk_size=STREAM_CHUNK)
+    candidates = employees.exclude(terminated_on__lt=day)
+    longest_due_period = max((r.due_within_days for r in catalogue.requirements), default=0)
+    recent = day - datetime.timedelta(days=longest_due_period)
+    needs_history = candidates.filter(
+        Q(hired_on__gt=day) | Q(assigned_on__gt=day) | (Q(assigned_on__gt=recent) & Q(assigned_on__gt=F("hired_on")))
+    )
+    histories = _histories(needs_history.values("id"))
+    rows = candidates.order_by("id").values_list(*_EMPLOYEE_FIELDS).iterator(chunk_size=STREAM_CHUNK)
     credential_rows = (
-        Credential.objects.filter(employee__in=employed.values("id"))
+        Credential.objects.filter(employee__in=candidates.values("id"))
         .order_by("employee_id", "id")
         .values_list(*_CREDENTIAL_FIELDS)
         .iterator(chunk_size=STREAM_CHUNK)
@@ -83,11 +157,7 @@ def employee_facts(employees: QuerySet[Employee], day: datetime.date) -> Iterato
                 # The raw string compares equal to engine.Verification (a StrEnum): no conversion per row.
                 credentials.append(engine.CredentialFact(credential_id, type_id, issued_on, expires_on, verification))
             pending = next(credential_rows, None)
-        if assigned_on > day:
-            if pk not in earlier:
-                continue  # no assignment on record for that day: leave them out rather than guess
-            role_id, department_id, assigned_on = earlier[pk]
-        yield engine.EmployeeFacts(
+        facts = engine.EmployeeFacts(
             id=pk,
             role_id=role_id,
             department_id=department_id,
@@ -96,22 +166,48 @@ def employee_facts(employees: QuerySet[Employee], day: datetime.date) -> Iterato
             terminated_on=terminated_on,
             credentials=tuple(credentials),
         )
+        if pk in histories:
+            assignments, employments = histories[pk]
+            facts = replace(facts, assignments=assignments, employments=employments)
+        employment = facts.employment_on(day)
+        in_force = facts.assignments_on(day)
+        if employment is None or not in_force:
+            continue  # not employed that day, or no assignment on record for it: leave them out rather than guess
+        yield replace(
+            facts,
+            role_id=in_force[-1].role_id,
+            department_id=in_force[-1].department_id,
+            assigned_on=in_force[-1].started_on,
+            hired_on=employment.started_on,
+            terminated_on=employment.ended_on,
+        )
 
 
-def _assignments_before(day: datetime.date, employee_ids) -> dict[int, tuple[int, int, datetime.date]]:
-    """From the employee history: the (role, department, assigned_on) in force on `day`.
+def _histories(employee_ids) -> dict[int, tuple[tuple[engine.Assignment, ...], tuple[engine.Employment, ...]]]:
+    """From the employee history: every assignment and employment period on record, per employee.
 
-    The assignment date is effective-dated, so a transfer recorded late (or ahead) still
-    lands on the right day: the version with the latest assigned_on <= day wins, and among
-    versions with the same assignment date, the one recorded last.
+    Assignments are effective-dated: among versions with the same assignment date, the one recorded
+    last wins, so a transfer recorded late (or ahead) still lands on its day. A version with a new
+    hire date after the previous period's last day is a rehire, a new period; any other change of
+    hire date corrects the period it belongs to.
     """
     versions = (
-        Employee.history.filter(id__in=employee_ids, assigned_on__lte=day)
+        Employee.history.filter(id__in=employee_ids)
         .exclude(history_type="-")
-        .order_by("id", "assigned_on", "history_date")
-        .values_list("id", "role_id", "department_id", "assigned_on")
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "assigned_on", "role_id", "department_id", "hired_on", "terminated_on")
     )
-    return {pk: (role_id, department_id, assigned_on) for pk, role_id, department_id, assigned_on in versions}
+    assignments: dict[int, dict[datetime.date, engine.Assignment]] = defaultdict(dict)
+    employments: dict[int, list[engine.Employment]] = defaultdict(list)
+    for pk, assigned_on, role_id, department_id, hired_on, terminated_on in versions:
+        assignments[pk][assigned_on] = engine.Assignment(assigned_on, role_id, department_id)
+        periods = employments[pk]
+        last = periods[-1] if periods else None
+        if last is None or (last.started_on != hired_on and last.ended_on is not None and hired_on > last.ended_on):
+            periods.append(engine.Employment(hired_on, terminated_on))
+        else:
+            periods[-1] = engine.Employment(hired_on, terminated_on)
+    return {pk: (tuple(assignments[pk].values()), tuple(employments[pk])) for pk in employments}
 
 
 def in_departments_on(department_ids: Iterable[int]) -> Q:
@@ -134,9 +230,9 @@ def evaluate(
     With `skipped`, a person the rules cannot evaluate (data no date arithmetic can handle) is left
     out and the reason put there, instead of stopping everyone else's answer.
     """
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(day)
     wanted = set(department_ids) if department_ids is not None else None
-    for facts in employee_facts(employees, day):
+    for facts in employee_facts(employees, day, catalogue):
         if wanted is not None and facts.department_id not in wanted:
             continue
         try:
@@ -152,10 +248,10 @@ def evaluate(
 
 def forecast(employees: QuerySet[Employee], day: datetime.date, horizon_days: int) -> list[engine.Lapse]:
     """Who stops being compliant within `horizon_days` after `day` if nobody renews, soonest first."""
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(day)
     lapses = [
         lapse
-        for facts in employee_facts(employees, day)
+        for facts in employee_facts(employees, day, catalogue)
         for lapse in engine.forecast_employee(facts, catalogue, day, horizon_days)
     ]
     return sorted(lapses, key=lambda lapse: (lapse.on, lapse.employee_id, lapse.requirement_id))
@@ -224,5 +320,5 @@ def person_histories(employees: QuerySet[Employee]) -> Iterator[timeline.PersonH
 
 
 def catalogue_history() -> timeline.CatalogueHistory:
-    """The catalogue versions the timeline evaluates with: today's catalogue for every day, for now."""
-    return timeline.CatalogueHistory.constant(load_catalogue())
+    """The catalogue versions the timeline evaluates with: the catalogue as it stood on each day."""
+    return timeline.CatalogueHistory(tuple(load_catalogue_history().versions))

@@ -43,6 +43,7 @@ _REQUIREMENT_COLUMNS = (
     "expires_on",
     "due_on",
     "since",
+    "renew_credential_id",
     "computed_at",
 )
 _EMPLOYEE_COLUMNS = ("run_id", "employee_id", "status", "next_expiry", "computed_at")
@@ -261,6 +262,7 @@ def _write_results(run_id: int, results: list[engine.EmployeeResult]) -> int:
             r.expires_on,
             r.due_on,
             r.since,
+            r.renew_credential_id,
             now,
         )
         for result in results

@@ -7,8 +7,8 @@ Sequences step by "days before" a date (negative: days after it):
 - A credential's reminders step through its thresholds (default 90, 60, 30, 14, 7, 0 days before
   its effective expiry), then every `repeat_every_days` while lapsed. Only the step in force today
   is due: someone first seen 45 days before expiry gets the 60-day reminder, not the 90 as well.
-- A missing requirement steps through `missing_days` before its due date, then from the due date on
-  (overdue) every `repeat_every_days`.
+- A missing requirement steps through `missing_days` before its due day and on the day itself (the
+  last day to comply), then from the day after (overdue) every `repeat_every_days`.
 - A renewal recorded (a newer credential verified: the stored result moves on to it) or uploaded
   (proof pending verification) ends the old credential's sequence; the upload is acknowledged once.
 - Managers hear once per lapse of a mandatory requirement (keyed by the day the lapse began), and
@@ -175,6 +175,20 @@ def current_step(days_left: int, thresholds: Iterable[int], repeat_every_days: i
     return min((t for t in thresholds if t >= days_left), default=None)
 
 
+def missing_step(days_left: int, thresholds: Iterable[int], repeat_every_days: int) -> int | None:
+    """The step of a missing requirement's sequence `days_left` days before its due day, or None.
+
+    The due day is the last day to comply (step 0 is that day); overdue starts the day after, so
+    the overdue steps are -1, then every `repeat_every_days` after it (-8, -15, ... for weekly).
+    """
+    if days_left >= 0:
+        return current_step(days_left, (*thresholds, 0), 0)
+    if not repeat_every_days:
+        return -1
+    late = -days_left - 1
+    return -(1 + late // repeat_every_days * repeat_every_days)
+
+
 def notices_for(
     person: PersonFacts,
     *,
@@ -258,12 +272,12 @@ def _staff_notices(
     if status in _MISSING_STATUSES and requirement.mandatory and requirement.due_on:
         if _leaves_before(person, requirement.due_on):
             return []
-        step = current_step((requirement.due_on - day).days, (*policy.missing_days, 0), policy.repeat_every_days)
+        step = missing_step((requirement.due_on - day).days, policy.missing_days, policy.repeat_every_days)
         if step is None:
             return []
         return [
             Notice(
-                Kind.MISSING_BEFORE_DUE if step > 0 else Kind.MISSING_OVERDUE,
+                Kind.MISSING_BEFORE_DUE if step >= 0 else Kind.MISSING_OVERDUE,
                 person.employee_id,
                 about_date=requirement.due_on,
                 days_before=step,

@@ -273,7 +273,7 @@ def overview_on(
     if filters.department_id:  # one of the caller's departments: the filter form offers no others
         department_ids = {filters.department_id}
         employees = employees.filter(compliance.in_departments_on(department_ids))
-    any_of = {rule.id: rule.any_of for rule in compliance.load_catalogue().requirements}
+    any_of = {rule.id: rule.any_of for rule in compliance.load_catalogue(day).requirements}
     counts: Counter = Counter()
     by_type: Counter = Counter()
     attention: list[tuple[int, RequirementResult]] = []

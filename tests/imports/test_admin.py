@@ -240,7 +240,7 @@ def test_hr_exports_the_current_findings_as_filtered(hr, findings):
             "",
             "",
             "2020-02-05",
-            "2020-02-05",
+            "2020-02-06",
         ]
     ]
 

@@ -57,7 +57,7 @@ def test_the_digest_gives_the_rate_the_counts_the_lapsed_and_the_expiring_across
     assert "- Compliant: 1\n- Expiring soon: 1\n- Expired: 1\n- Missing (overdue): 1\n" in text
     assert (
         "Not compliant (2):\n"
-        "- Dee Doe (Emergency Department): ACLS, missing (overdue) since 5 Feb 2020\n"
+        "- Dee Doe (Emergency Department): ACLS, missing (overdue) since 6 Feb 2020\n"
         "- Nora Nurse (Medical ward): BLS, expired since 21 May 2026\n"
     ) in text
     assert "Expiring in the next 30 days (1):\n- Bob Baker (Medical ward): BLS on 11 Jun 2026\n" in text

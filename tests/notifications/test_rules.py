@@ -89,14 +89,14 @@ def held(expires_in: int, *, status=Status.EXPIRING, mandatory=True, credential=
 
 
 def missing(due_in: int, *, mandatory=True, requirement=1):
-    status = Status.NOT_YET_DUE if due_in > 0 else Status.MISSING
+    status = Status.NOT_YET_DUE if due_in >= 0 else Status.MISSING  # the due day is the last day to comply
     return RequirementFact(
         requirement_id=requirement,
         mandatory=mandatory,
         status=status,
         any_of=frozenset({ACLS}),
         due_on=days(due_in),
-        since=days(due_in) if status == Status.MISSING else None,
+        since=days(due_in + 1) if status == Status.MISSING else None,
     )
 
 
@@ -199,9 +199,11 @@ def test_someone_leaving_before_the_expiry_is_not_reminded_of_it():
         (20, Kind.MISSING_BEFORE_DUE, 30),
         (14, Kind.MISSING_BEFORE_DUE, 14),
         (1, Kind.MISSING_BEFORE_DUE, 1),
-        (0, Kind.MISSING_OVERDUE, 0),  # due today: overdue from today on
-        (-6, Kind.MISSING_OVERDUE, 0),
-        (-7, Kind.MISSING_OVERDUE, -7),
+        (0, Kind.MISSING_BEFORE_DUE, 0),  # due today: the last day to comply
+        (-1, Kind.MISSING_OVERDUE, -1),  # overdue from the day after
+        (-7, Kind.MISSING_OVERDUE, -1),
+        (-8, Kind.MISSING_OVERDUE, -8),  # then weekly
+        (-15, Kind.MISSING_OVERDUE, -15),
     ],
 )
 def test_a_missing_requirement_before_and_after_its_due_date(due_in, kind, step):
@@ -212,8 +214,8 @@ def test_a_missing_requirement_before_and_after_its_due_date(due_in, kind, step)
 def test_an_overdue_requirement_is_escalated_once_per_lapse():
     escalations = [n for n in notices(person(missing(-2))) if n.kind == Kind.ESCALATION]
     assert {(n.user_id, n.about_date, n.requirement_id) for n in escalations} == {
-        (501, days(-2), 1),
-        (502, days(-2), 1),
+        (501, days(-1), 1),
+        (502, days(-1), 1),
     }
 
 

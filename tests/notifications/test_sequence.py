@@ -118,7 +118,7 @@ def test_a_newcomer_is_reminded_before_the_due_date_then_weekly_once_overdue(cat
         employee=newcomer, certification_type=catalogue["BLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
     )
     sent = []
-    for offset in range(38):
+    for offset in range(40):
         sent += [(offset, m.to[0], m.subject) for m in run_day(hired + datetime.timedelta(days=offset))]
 
     nia = newcomer.email
@@ -127,9 +127,10 @@ def test_a_newcomer_is_reminded_before_the_due_date_then_weekly_once_overdue(cat
         (16, nia, "Needed for your role by 1 April 2026: ACLS"),
         (23, nia, "Needed for your role by 1 April 2026: ACLS"),
         (29, nia, "Needed for your role by 1 April 2026: ACLS"),
-        (30, nia, "Overdue: ACLS was due on 1 April 2026"),
-        (30, "eddie@example.org", "Nia New (Emergency Department): missing (overdue) since 1 April 2026"),
-        (37, nia, "Overdue: ACLS was due on 1 April 2026"),
+        (30, nia, "Needed for your role by 1 April 2026: ACLS"),  # the due day: the last day to comply
+        (31, nia, "Overdue: ACLS was due on 1 April 2026"),  # overdue from the day after
+        (31, "eddie@example.org", "Nia New (Emergency Department): missing (overdue) since 2 April 2026"),
+        (38, nia, "Overdue: ACLS was due on 1 April 2026"),
     ]
 
 

@@ -187,7 +187,8 @@ def test_the_history_answers_where_a_transferee_was_before(workforce):
     transferee = Employee.objects.filter(hired_on__lt=TODAY - datetime.timedelta(days=365)).latest("assigned_on")
     before = transferee.assigned_on - datetime.timedelta(days=1)
 
-    [then] = selectors.employee_facts(Employee.objects.filter(pk=transferee.pk), before)
+    catalogue = selectors.load_catalogue(before)
+    [then] = selectors.employee_facts(Employee.objects.filter(pk=transferee.pk), before, catalogue)
 
     assert then.department_id != transferee.department_id
     assert then.assigned_on == transferee.hired_on
