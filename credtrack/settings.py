@@ -159,7 +159,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 HR_CONTACT_EMAIL = env("HR_CONTACT_EMAIL", default="hr@localhost")
 
 # Celery: with no REDIS_URL, tasks run eagerly in-process so a newcomer needs no broker.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # with a host: kombu warns about a missing one
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -270,6 +270,8 @@ AXES_LOCKOUT_PARAMETERS = "apps.accounts.lockout.lockout_parameters"
 AXES_HANDLER = "apps.accounts.lockout.UsernameLockoutHandler"
 AXES_COOLOFF_TIME = env_in_range("AXES_COOLOFF_HOURS", 1, 1, 24 * 7)
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# Its start-up banner, once per process, is noise on a developer's console (six times over in bin/dev).
+AXES_VERBOSE = env_bool("AXES_VERBOSE", default=not DEBUG)
 AXES_RESET_ON_SUCCESS = True
 # The client's address as the documented proxy passes it on: the proxy's own address otherwise.
 TRUSTED_PROXY_COUNT = env_in_range("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", default=False) else 0, 0, 5)
@@ -367,4 +369,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own console handler on "django" printed every line a second time through the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Tasks run in-process (no REDIS_URL) would log one "Task ... succeeded" line each, in the middle of
+        # whatever command or page queued them.
+        **({} if REDIS_URL else {"celery.app.trace": {"level": "WARNING"}}),
+    },
 }

@@ -17,6 +17,7 @@ from tests.web.browser import PHONE, fits_the_screen, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
+
 def test_a_manager_reads_filters_drills_down_and_exports(open_page, live_hospital):
     hospital = live_hospital
     page = open_page("margaret")
