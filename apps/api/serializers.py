@@ -430,3 +430,38 @@ class ComplianceQuerySerializer(serializers.Serializer):
         if problem:
             raise serializers.ValidationError(problem)
         return value
+
+
+class GapQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First day of the window (YYYY-MM-DD), included.")
+    end = serializers.DateField(help_text="Last day of the window (YYYY-MM-DD), included.")
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Department.objects.all(),
+        required=False,
+        help_text="Only gaps while in this department (code).",
+    )
+    certification = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=CertificationType.objects.all(),
+        required=False,
+        help_text="Only requirements this certification meets (code), e.g. ACLS.",
+    )
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": ["The window ends before it starts."]})
+        for name in ("start", "end"):
+            problem = plausible.query_day_problem(attrs[name], today=clock.today())
+            if problem:
+                raise serializers.ValidationError({name: [problem]})
+        return attrs
+
+
+class GapSerializer(serializers.Serializer):
+    employee = EmployeeRefSerializer()
+    requirement = serializers.IntegerField(source="requirement_id", help_text="Requirement id.")
+    certifications = serializers.ListField(child=serializers.CharField(), help_text="Codes, any one of which meets it.")
+    days = serializers.IntegerField(help_text="Days inside the window without a compliant status.")
+    first_day = serializers.DateField(help_text="First such day inside the window.")
+    last_day = serializers.DateField(help_text="Last such day inside the window.")

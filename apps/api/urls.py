@@ -18,6 +18,7 @@ router.register("credentials", views.CredentialViewSet, basename="credential")
 router.register("compliance/employees", views.EmployeeComplianceViewSet, basename="compliance-employee")
 router.register("compliance/departments", views.DepartmentRollupViewSet, basename="compliance-department")
 router.register("compliance/roles", views.RoleRollupViewSet, basename="compliance-role")
+router.register("compliance/gaps", views.GapViewSet, basename="compliance-gap")
 router.register("findings", views.FindingViewSet, basename="finding")
 router.register("notifications/outbox", views.OutboxViewSet, basename="outbox")
 

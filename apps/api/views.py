@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from apps.accounts.provisioning import account_sync
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.certifications.services import credential_create, credential_reject, credential_verify
+from apps.compliance import periods as compliance_periods
 from apps.compliance import selectors as compliance_selectors
-from apps.compliance.models import EmployeeStatus, RequirementStatus
+from apps.compliance.models import EmployeeStatus, RequirementPeriod, RequirementStatus
 from apps.core import clock
 from apps.notifications.models import Notification
 from apps.organisation.models import Employee, Role
@@ -458,6 +459,58 @@ class FindingViewSet(mixins.ListModelMixin, ApiViewSet):
         codes = selectors.certification_codes({row.requirement_id for row in page})
         rows = [selectors.finding_row(row, codes) for row in page]
         return self.get_paginated_response(serializers.FindingSerializer(rows, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Who had a gap in a requirement during a window, and for how many days",
+        description="For a survey window [start, end]: each employee x mandatory requirement with at least one day "
+        "without a compliant status (expired, missing, prerequisite lapsed, unverified proof only), with the number "
+        "of such days, most first. Read from the stored status periods, by the department each person was in on "
+        "each day (HR: everyone; managers: their departments; staff: themselves). The window must end before the "
+        "periods' horizon.",
+        parameters=[serializers.GapQuerySerializer],
+        responses=serializers.GapSerializer(many=True),
+    )
+)
+class GapViewSet(mixins.ListModelMixin, ApiViewSet):
+    serializer_class = serializers.GapSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return RequirementPeriod.objects.none()
+
+    def list(self, request, *args, **kwargs):
+        query = serializers.GapQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        window = query.validated_data
+        if not compliance_periods.covers(window["start"], until=window["end"]):
+            raise ValidationError(
+                {"end": [f"Answered up to the day before {compliance_periods.horizon() or 'the first rebuild'}."]}
+            )
+        condition = compliance_periods.scope_condition(self.scope)
+        if window.get("department"):
+            condition &= Q(department_id=window["department"].id)
+        requirement_ids = None
+        if window.get("certification"):
+            requirement_ids = window["certification"].requirements.values_list("id", flat=True)
+        rows = compliance_periods.gaps(window["start"], window["end"], condition, requirement_ids=requirement_ids)
+        page = compliance_periods.gap_rows(self.paginate_queryset(rows))
+        people = Employee.objects.select_related("department", "role").in_bulk({gap.employee_id for gap in page})
+        codes = selectors.certification_codes({gap.requirement_id for gap in page})
+        results = [
+            {
+                "employee": people[gap.employee_id],
+                "requirement_id": gap.requirement_id,
+                "certifications": codes.get(gap.requirement_id, []),
+                "days": gap.days,
+                "first_day": gap.first_day,
+                "last_day": gap.last_day,
+            }
+            for gap in page
+            if gap.employee_id in people
+        ]
+        return self.get_paginated_response(serializers.GapSerializer(results, many=True).data)
 
 
 @extend_schema_view(

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from django.db.models import DurationField, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Greatest, Least
 
+from apps.organisation.scoping import Scope
+
 from . import timeline
 from .engine import COMPLIANT_STATUSES, NON_COMPLIANT_STATUSES
 from .models import EmployeePeriod, RequirementPeriod, TimelineState
@@ -28,6 +30,19 @@ ONE_DAY = datetime.timedelta(days=1)
 _COMPLIANT = [s.value for s in COMPLIANT_STATUSES]
 _NON_COMPLIANT = [s.value for s in NON_COMPLIANT_STATUSES]
 EVERYONE = Q()  # no narrowing: HR's scope
+
+
+def scope_condition(scope: Scope) -> Q:
+    """The scope's rule over periods: HR everything; a manager whoever was in their departments on the days
+    asked about (a transferee's time elsewhere is not theirs to see); staff their own."""
+    if scope.organisation:
+        return EVERYONE
+    condition = Q(pk__in=[])
+    if scope.department_ids:
+        condition |= Q(department_id__in=scope.department_ids)
+    if scope.employee_id:
+        condition |= Q(employee_id=scope.employee_id)
+    return condition
 
 
 def horizon() -> datetime.date | None:
