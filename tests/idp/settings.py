@@ -31,7 +31,7 @@ TEMPLATES = [
 ]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["IDP_DATABASE"]}}
 # A throwaway database: tables straight from the models, no migration history to replay (seconds saved).
-MIGRATION_MODULES = {app: None for app in ("auth", "contenttypes", "sessions", "oidc_provider")}
+MIGRATION_MODULES = dict.fromkeys(("auth", "contenttypes", "sessions", "oidc_provider"))
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
