@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "health_check",
     "apps.core",
     "apps.organisation",
     "apps.accounts",
@@ -150,7 +151,15 @@ WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Degrades to per-process memory while Redis is unreachable (apps/core/cache.py); short timeouts so a
+    # Redis that hangs instead of refusing costs a second, not a request's whole budget.
+    CACHES = {
+        "default": {
+            "BACKEND": "apps.core.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -170,6 +179,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With the broker down, a web request gives up queueing within about two seconds (the outbox row keeps
+# the work) instead of retrying for the request's whole budget.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_RESULT_EXPIRES = 24 * 3600
 
 COMPLIANCE_SCAN_HOUR = env.int("COMPLIANCE_SCAN_HOUR", default=2)
@@ -230,6 +243,15 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env_in_range("NOTIFICATIONS_RETRY_BASE_SECOND
 # A row "sending" for longer than this belongs to a worker that died: it is queued again.
 NOTIFICATIONS_SENDING_STALE_MINUTES = env_in_range("NOTIFICATIONS_SENDING_STALE_MINUTES", 30, 1, 24 * 60)
 
+# /healthz fails when no compliance scan has completed for this long (the nightly one was missed).
+COMPLIANCE_SCAN_MAX_AGE_HOURS = env_in_range("COMPLIANCE_SCAN_MAX_AGE_HOURS", 26, 1, 24 * 30)
+# What /healthz checks (django-health-check); Redis and the broker only where they are configured.
+HEALTH_CHECKS = ["health_check.checks.Database", "apps.compliance.health.LastScanAge"]
+if REDIS_URL:
+    HEALTH_CHECKS += [
+        "apps.core.health.Redis",
+        "apps.core.health.Broker",
+    ]
 CELERY_BEAT_SCHEDULE = {
     "nightly-compliance-scan": {
         "task": "apps.compliance.tasks.full_scan",
@@ -250,6 +272,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-leavers-sign-in-off": {
         "task": "apps.accounts.tasks.deactivate_leavers",
         "schedule": crontab(hour=0, minute=5),
+    },
+    # Recomputes whose task never reached a worker (Redis down when the change committed): within a minute.
+    "sweep-recomputes": {
+        "task": "apps.compliance.tasks.sweep_recomputes",
+        "schedule": crontab(),
     },
     "send-outbox": {
         "task": "apps.notifications.tasks.send_outbox",

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from apps.certifications.views import credential_proof
+from apps.core.health import HealthView
 from apps.core.views import healthz
 
 admin.site.site_header = admin.site.site_title = "credtrack administration"
@@ -11,7 +12,8 @@ admin.site.index_title = "People, catalogue, credentials and imports"
 
 urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", HealthView.as_view(), name="healthz"),
+    path("healthz/live", healthz, name="healthz_live"),
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from tests import factories
+from tests.faults import own_redis  # noqa: F401 (the fault tests' own redis-server)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -7,6 +7,8 @@
 messages; it is empty for errors that are not about the input.
 """
 
+import logging
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,8 +16,11 @@ from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger("django.request")
 
 
 class Conflict(exceptions.APIException):
@@ -58,7 +63,12 @@ def exception_handler(exc, context):
         exc = Conflict("Another change to the same data was saved at the same time; reload and try again.")
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        # Anything unexpected: logged with its traceback like Django's own 500s, answered in the one error shape.
+        logger.error("API %s failed", context["request"].path, exc_info=exc)
+        return Response(
+            {"status": 500, "code": "server_error", "detail": "Something went wrong on our side.", "fields": {}},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     response.data = error_body(exc, response.status_code)
     return response
 

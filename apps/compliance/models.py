@@ -269,3 +269,21 @@ class RequirementPeriod(models.Model):
 
     def __str__(self):
         return f"{self.employee_id} / {self.requirement_id}: {self.status} [{self.valid_from}, {self.valid_to})"
+
+
+class PendingRecompute(models.Model):
+    """A recompute owed, written in the same transaction as the change that needs it (a transactional outbox).
+
+    The change's commit also queues a task, but the broker may be down: then these rows stay, and the
+    periodic sweep (tasks.sweep_recomputes, every minute) computes them once a worker runs again. A row
+    without an employee owes a full scan (a catalogue change). Rows go when their recompute has run.
+    """
+
+    employee_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"recompute employee {self.employee_id}" if self.employee_id else "full scan"

@@ -18,6 +18,8 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+import kombu.exceptions
+import redis
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -28,7 +30,7 @@ from apps.organisation import problems
 from apps.organisation.models import DataProblem, Employee
 
 from . import engine, selectors
-from .models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus, Snapshot
+from .models import ComplianceRun, CredentialFinding, EmployeeStatus, PendingRecompute, RequirementStatus, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,10 @@ def scan_start(*, as_of: datetime.date | None = None) -> ComplianceRun:
     _fail_stale_runs()
     try:
         with transaction.atomic():
-            return ComplianceRun.objects.create(as_of=as_of or clock.today(), state=ComplianceRun.State.RUNNING)
+            run = ComplianceRun.objects.create(as_of=as_of or clock.today(), state=ComplianceRun.State.RUNNING)
+            # This scan reads everything after this point: full scans owed until now are settled by it.
+            PendingRecompute.objects.filter(employee_id__isnull=True).delete()
+            return run
     except IntegrityError as error:
         running = ComplianceRun.objects.filter(state=ComplianceRun.State.RUNNING).first()
         raise ScanAlreadyRunning(f"another compliance scan is running: {running}") from error
@@ -164,6 +169,9 @@ def recompute_employees(*, employee_ids: Iterable[int]) -> int:
         return 0
     with transaction.atomic():
         _lock_results()
+        # Only debts committed before the evaluation below reads the data are settled by it.
+        owed = list(PendingRecompute.objects.filter(employee_id__in=ids).values_list("id", flat=True))
+        PendingRecompute.objects.filter(id__in=owed).delete()
         current = selectors.current_run()
         if current is None:
             return 0  # nothing stored yet: the first full scan will compute everyone
@@ -199,29 +207,68 @@ def employees_changed_since(moment: datetime.datetime) -> list[int]:
 
 
 def queue_recompute(*, employee_ids: Iterable[int]) -> None:
-    """Recompute these employees in the background once the current transaction commits."""
+    """Recompute these employees in the background once the current transaction commits.
+
+    The debt is written in this transaction (PendingRecompute), so it commits or rolls back with the
+    change; the task queued on commit settles it at once, and if the broker is down the sweep does later.
+    """
     from .tasks import recompute_employees as task  # tasks import this module
     from .tasks import timeline_rebuild_people
 
     ids = sorted(set(employee_ids))
     if ids:
-        transaction.on_commit(lambda: task.delay(ids))
-        transaction.on_commit(lambda: timeline_rebuild_people.delay(ids))
+        PendingRecompute.objects.bulk_create([PendingRecompute(employee_id=pk) for pk in ids], batch_size=5000)
+        transaction.on_commit(lambda: send_task(task, ids))
+        transaction.on_commit(lambda: send_task(timeline_rebuild_people, ids))
 
 
 def queue_full_scan() -> None:
     """For catalogue changes that can affect anyone (validity, renewal window, prerequisites)."""
     from .tasks import full_scan, timeline_rebuild
 
-    transaction.on_commit(full_scan.delay)
-    transaction.on_commit(timeline_rebuild.delay)
+    PendingRecompute.objects.create(employee_id=None)
+    transaction.on_commit(lambda: send_task(full_scan))
+    transaction.on_commit(lambda: send_task(timeline_rebuild))
 
 
 def queue_timeline_rebuild() -> None:
     """For requirement changes: today's catalogue answers every day, so past periods of anyone may change."""
     from .tasks import timeline_rebuild
 
-    transaction.on_commit(timeline_rebuild.delay)
+    transaction.on_commit(lambda: send_task(timeline_rebuild))
+
+
+def send_task(task, *args) -> bool:
+    """Queue a task; with the broker unreachable, log and go on: the caller's outbox row keeps the debt."""
+    try:
+        task.delay(*args)
+    except (OSError, kombu.exceptions.OperationalError, redis.RedisError) as error:
+        logger.warning("broker unavailable, %s not queued (the recompute outbox keeps the debt): %s", task.name, error)
+        return False
+    return True
+
+
+def recomputes_sweep(*, limit: int = 20_000) -> int:
+    """Settle recomputes the broker never delivered (or whose worker died): the oldest `limit` owed.
+
+    Returns the number of employees recomputed. A full scan owed is queued, not run here, so the sweep stays
+    short; the scan clears the full-scan rows when it starts.
+    """
+    from .tasks import full_scan, timeline_rebuild, timeline_rebuild_people
+
+    if PendingRecompute.objects.filter(employee_id__isnull=True).exists():
+        send_task(full_scan)
+        send_task(timeline_rebuild)
+    ids = list(
+        PendingRecompute.objects.filter(employee_id__isnull=False)
+        .order_by("employee_id")
+        .values_list("employee_id", flat=True)
+        .distinct()[:limit]
+    )
+    recompute_employees(employee_ids=ids)
+    if ids:
+        send_task(timeline_rebuild_people, ids)
+    return len(ids)
 
 
 def employee_ids_for_requirement(*, role_id: int, department_id: int | None) -> list[int]:

@@ -15,10 +15,13 @@ logger = logging.getLogger(__name__)
 # Every task here replaces whole rows and can be run again: acknowledge only when done,
 # so a worker that dies mid-task hands it to another one.
 _RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+# Fire-and-forget: nobody waits for their result, so queueing them never touches the result backend (whose
+# Redis connection, once lost, fails every later call in that process; the broker's failure is handled).
+_NO_RESULT = {"ignore_result": True}
 _RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 5}
 
 
-@shared_task(**_RELIABLE)
+@shared_task(**_RELIABLE, **_NO_RESULT)
 def full_scan(as_of: str | None = None) -> str:
     """Nightly: open a run and fan its chunks out over the workers; `scan_finish` closes it."""
     day = datetime.date.fromisoformat(as_of) if as_of else None
@@ -47,12 +50,12 @@ def finish_scan(run_id: int) -> str:
     return f"run {run.id}: {run.state}, {run.employee_count} employees, {run.result_count} results"
 
 
-@shared_task(**_RELIABLE, **_RETRY)
+@shared_task(**_RELIABLE, **_RETRY, **_NO_RESULT)
 def recompute_employees(employee_ids: list[int]) -> int:
     return services.recompute_employees(employee_ids=employee_ids)
 
 
-@shared_task(**_RELIABLE)
+@shared_task(**_RELIABLE, **_NO_RESULT)
 def timeline_rebuild() -> str:
     """Every employee's periods, in chunk tasks over the workers; `timeline_rebuild_finish` publishes them."""
     started_at, horizon = clock.now(), timeline_store.target_horizon()
@@ -77,7 +80,7 @@ def timeline_rebuild_finish(horizon: str, started_at: str) -> str:
     return str(state)
 
 
-@shared_task(**_RELIABLE, **_RETRY)
+@shared_task(**_RELIABLE, **_RETRY, **_NO_RESULT)
 def timeline_rebuild_people(employee_ids: list[int]) -> int:
     return timeline_store.rebuild_people(employee_ids=employee_ids)
 
@@ -89,3 +92,9 @@ def timeline_sync() -> str:
     if report is None:
         return timeline_rebuild()
     return str(report)
+
+
+@shared_task(**_RELIABLE, **_RETRY, **_NO_RESULT)
+def sweep_recomputes() -> int:
+    """Every minute: recomputes owed but never delivered (broker down at commit time, a lost task)."""
+    return services.recomputes_sweep()

@@ -54,5 +54,5 @@ def test_a_bad_setting_stops_start_up_with_a_clear_message(name, value, message)
     assert message in result.stderr
 
 
-def test_the_health_check_answers(client, db):
-    assert client.get("/healthz").content == b"ok"
+def test_the_liveness_check_answers(client, db):
+    assert client.get("/healthz/live").content == b"ok"

@@ -1,0 +1,23 @@
+"""With Redis stopped, the dashboard (whose charts are cached) still answers; the charts are drawn afresh."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.redis]
+
+
+def test_the_dashboard_answers_with_redis_stopped(client, hospital, settings, own_redis):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "apps.core.cache.FallbackRedisCache",
+            "LOCATION": own_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    client.force_login(hospital.manager)
+    own_redis.stop()
+
+    response = client.get(reverse("web:dashboard"))
+
+    assert response.status_code == 200
+    assert b"<svg" in response.content
