@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0004_timeline_periods'),
+        ('compliance', '0005_renew_credential'),
     ]
 
     operations = [
