@@ -25,14 +25,27 @@ from itertools import islice
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 
 from apps.core import clock
+from apps.core.bulk import insert_rows
 from apps.organisation.models import Employee
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 5_000
+RANGE = 20_000
+NEW_USER_COLUMNS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "password",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "date_joined",
+)
 
 
 @dataclass
@@ -82,10 +95,9 @@ def accounts_provision(
     """
     day = day or clock.today()
     report = ProvisionReport()
-    ids = Employee.objects.order_by("pk").values_list("pk", flat=True) if employee_ids is None else employee_ids
-    for chunk in _chunks(ids):
+    for part in _parts(employee_ids):
         with transaction.atomic():
-            report.add(_provision_chunk(chunk, reactivate=reactivate, day=day))
+            report.add(_provision_part(part, reactivate=reactivate, day=day))
     if report.problems:
         logger.warning("account provisioning: %s", report)
     return report
@@ -104,20 +116,33 @@ def accounts_deactivate_leavers(*, day: datetime.date | None = None) -> int:
     return _deactivate(Employee.objects.filter(left_before(day), user__is_active=True).values("user_id"))
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    iterator = iter(ids)
+def _parts(employee_ids: Iterable[int] | None) -> Iterator[Q]:
+    """The employees to provision, a chunk at a time: ranges of ids for everyone (no long IN lists for the
+    database to plan), lists for the rows an import or an edit just wrote."""
+    if employee_ids is None:
+        bounds = Employee.objects.aggregate(low=Min("pk"), high=Max("pk"))
+        if bounds["low"] is None:
+            return
+        for start in range(bounds["low"], bounds["high"] + 1, RANGE):
+            yield Q(pk__gte=start, pk__lt=start + RANGE)
+        return
+    iterator = iter(sorted(set(employee_ids)))
     while chunk := list(islice(iterator, CHUNK)):
-        yield chunk
+        yield Q(pk__in=chunk)
 
 
-def _provision_chunk(ids: list[int], *, reactivate: bool, day: datetime.date) -> ProvisionReport:
+def _provision_part(part: Q, *, reactivate: bool, day: datetime.date) -> ProvisionReport:
     User = get_user_model()
     report = ProvisionReport()
-    employees = Employee.objects.filter(pk__in=ids)
+    employees = Employee.objects.filter(part).order_by()
     current = employees.exclude(left_before(day))
 
-    wanted = list(current.filter(user__isnull=True).exclude(email="").values_list("employee_number", "email"))
-    existing = dict(User.objects.filter(username__in=[number for number, _ in wanted]).values_list("username", "email"))
+    wanted = list(
+        current.filter(user__isnull=True)
+        .exclude(email="")
+        .values_list("employee_number", "email", "first_name", "last_name")
+    )
+    existing = dict(User.objects.filter(username__in=[row[0] for row in wanted]).values_list("username", "email"))
     # A login already named after the employee number is linked only when it is plainly theirs: a plain
     # login with their address and no other employee. Anything else may be someone else's account.
     reclaimable = set(
@@ -126,25 +151,27 @@ def _provision_chunk(ids: list[int], *, reactivate: bool, day: datetime.date) ->
         ).values_list("username", flat=True)
     )
     new_users, to_link = [], []
-    for number, email in wanted:
+    joined = clock.now()
+    for number, email, first_name, last_name in wanted:
         if number not in existing:
-            new_users.append(_new_user(number, email))
+            # make_password(None): an unusable, random hash per login, at no hashing cost.
+            new_users.append((number, email, first_name, last_name, make_password(None), True, False, False, joined))
         elif number not in reclaimable or existing[number].lower() != email.lower():
             report.problems.append(f"employee {number}: a login named {number!r} exists and is not plainly theirs")
             continue
         to_link.append(number)
     if new_users:
-        User.objects.bulk_create(new_users, batch_size=1000)
+        insert_rows(User, NEW_USER_COLUMNS, new_users)
         report.created = len(new_users)
     if to_link:
         # One statement links the chunk by the stable username: no per-row update. Employee history is not
         # written for this link: it is the system's bookkeeping, not a change HR made to the person.
         report.linked = current.filter(user__isnull=True, employee_number__in=to_link).update(
-            user_id=Subquery(User.objects.filter(username=OuterRef("employee_number")).values("pk")[:1])
+            user_id=Subquery(User.objects.filter(username=OuterRef("employee_number")).order_by().values("pk")[:1])
         )
 
-    logins = User.objects.filter(employee__pk__in=ids)
-    person = Employee.objects.filter(user_id=OuterRef("pk"))
+    logins = User.objects.filter(employee__in=employees)
+    person = Employee.objects.filter(user_id=OuterRef("pk")).order_by()
     report.updated = logins.filter(
         ~Q(email=F("employee__email"))
         | ~Q(first_name=F("employee__first_name"))
@@ -159,14 +186,6 @@ def _provision_chunk(ids: list[int], *, reactivate: bool, day: datetime.date) ->
         report.reactivated = logins.filter(is_active=False, employee__in=current).update(is_active=True)
     report.deactivated = _deactivate(employees.filter(left_before(day), user__is_active=True).values("user_id"))
     return report
-
-
-def _new_user(number: str, email: str):
-    User = get_user_model()
-    user = User(username=number, email=email, is_active=True, date_joined=clock.now())
-    # make_password(None) is an unusable, random hash: no password works, and no hashing cost is paid.
-    user.password = make_password(None)
-    return user
 
 
 def _deactivate(user_ids) -> int:
