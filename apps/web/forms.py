@@ -120,6 +120,18 @@ class AuditForm(forms.Form):
         return day
 
 
+class PersonFileForm(forms.Form):
+    as_of = forms.DateField(
+        label="As of", widget=DateInput(), help_text="The day the surveyor asks about. Today, or any past day."
+    )
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        if day > clock.today():
+            raise ValidationError("A training file looks back: pick today or a past day.")
+        return day
+
+
 class ProofUploadForm(forms.Form):
     certification_type = forms.ModelChoiceField(
         queryset=CertificationType.objects.all(),

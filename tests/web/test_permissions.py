@@ -78,6 +78,18 @@ CASES = {
         "web:employee_detail", lambda h: reverse("web:employee_detail", args=[h.margaret.pk]), OVERSIGHT
     ),
     "no-such-employee": Case("web:employee_detail", lambda h: reverse("web:employee_detail", args=[999999]), {}),
+    "file-in-own-department": Case(
+        "web:person_file", lambda h: reverse("web:person_file", args=[h.alice.pk]), {STAFF: 200, **OVERSIGHT}
+    ),
+    "file-in-other-department": Case(
+        "web:person_file", lambda h: reverse("web:person_file", args=[h.bob.pk]), {HR: 200}
+    ),
+    "file-pdf-in-own-department": Case(
+        "web:person_file_pdf", lambda h: reverse("web:person_file_pdf", args=[h.alice.pk]), {STAFF: 200, **OVERSIGHT}
+    ),
+    "file-pdf-in-other-department": Case(
+        "web:person_file_pdf", lambda h: reverse("web:person_file_pdf", args=[h.bob.pk]), {HR: 200}
+    ),
     "my-credentials": Case("web:me", lambda h: reverse("web:me"), HAS_A_RECORD),
     "upload": Case("web:upload_proof", lambda h: reverse("web:upload_proof"), HAS_A_RECORD),
     "calendar-new": Case(

@@ -116,3 +116,8 @@ def local_dates(text) -> str:
 def number(value) -> str:
     """A count with the locale's thousands separator: 3,748."""
     return formats.number_format(value, force_grouping=True)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)
