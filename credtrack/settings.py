@@ -221,10 +221,9 @@ def env_in_range(name: str, default: int, low: int, high: int) -> int:
 # HR overrides the thresholds per certification type (Reminder policies in the admin).
 NOTIFICATIONS_REMINDER_DAYS = env_days("NOTIFICATIONS_REMINDER_DAYS", "90,60,30,14,7,0")
 NOTIFICATIONS_REPEAT_EVERY_DAYS = env_in_range("NOTIFICATIONS_REPEAT_EVERY_DAYS", 7, 1, 365)
-# A newcomer's missing requirement: days before its due date; from the due date on, every N days as above.
+# A newcomer's missing requirement: days before its due day and on it (the last day to comply); from the
+# day after (overdue), every N days as above.
 NOTIFICATIONS_MISSING_DAYS = env_days("NOTIFICATIONS_MISSING_DAYS", "30,14,7,1")
-# Managers hear of a lapse this many days after it began at the latest; older lapses are in the digest.
-NOTIFICATIONS_ESCALATION_MAX_AGE_DAYS = env_in_range("NOTIFICATIONS_ESCALATION_MAX_AGE_DAYS", 7, 0, 365)
 # After the nightly scan, so reminders read that morning's results.
 NOTIFICATIONS_PLAN_HOUR = env_in_range("NOTIFICATIONS_PLAN_HOUR", 6, 0, 23)
 NOTIFICATIONS_PLAN_MINUTE = env_in_range("NOTIFICATIONS_PLAN_MINUTE", 0, 0, 59)

@@ -41,15 +41,17 @@ def reminder_context(
     certification: CertificationType,
     expires_on: datetime.date,
     today: datetime.date,
+    dependents: list[CertificationType] = (),
 ) -> dict:
     days_left = (expires_on - today).days
     return {
+        # Cards that count only while this one is current: one renewal keeps them all.
+        "dependents": list(dependents),
+        "dependents_text": " and ".join(t.code for t in dependents),
         "recipient_name": employee.first_name,
         "employee": employee,
         "certification": certification,
         "expires_on": expires_on,
-        "card_expires_on": credential.expires_on,
-        "limited": credential.expires_on is not None and credential.expires_on > expires_on,
         "days_left": days_left,
         "days_ago": -days_left,
         "state": "ahead" if days_left > 0 else "today" if days_left == 0 else "lapsed",
@@ -92,8 +94,11 @@ def escalation_context(
     since: datetime.date,
     reason: str,
     today: datetime.date,
+    affected: list[CertificationType] = (),
 ) -> dict:
     return {
+        # Cards that stopped counting with this one: the same lapse, so the same email.
+        "affected_text": " and ".join(t.code for t in affected),
         "recipient_name": person_name(manager),
         "employee": employee,
         "department": department,
@@ -104,6 +109,28 @@ def escalation_context(
         "days_since": (today - since).days,
         "reason": reason,
         "employee_url": absolute(reverse("web:employee_detail", args=[employee.pk])),
+    }
+
+
+def backfill_summary_context(*, manager, day: datetime.date, rows: list, types, any_of) -> dict:
+    """One manager's lapses found by a backfill (first scan, or an import marked backfill), in one email."""
+    lines = []
+    for row in rows:
+        options = options_for(any_of.get(row.requirement_id, ()), types)
+        lines.append(
+            {
+                "employee": row.employee,
+                "department": row.employee.department.name,
+                "what": options_text(options),
+                "since": row.about_date,
+            }
+        )
+    return {
+        "recipient_name": person_name(manager),
+        "day": day,
+        "lines": lines,
+        "count": len(lines),
+        "dashboard_url": absolute(reverse("web:dashboard")),
     }
 
 
@@ -180,6 +207,13 @@ class NoAddressLine:
 # Sample data for HR's preview: unsaved objects, never written anywhere.
 
 
+@dataclass(frozen=True)
+class _SampleRolledUp:
+    employee: Employee
+    requirement_id: int
+    about_date: datetime.date
+
+
 def samples() -> list[tuple[str, str, dict]]:
     """(email name, variant, context) for every email staff, managers and HR can receive."""
     today = clock.today()
@@ -205,12 +239,12 @@ def samples() -> list[tuple[str, str, dict]]:
         expiry = today + datetime.timedelta(days=days_left)
         credential = Credential(issued_on=card.issued_on, expires_on=expiry)
         return reminder_context(
-            employee=alice, credential=credential, certification=bls, expires_on=expiry, today=today
+            employee=alice, credential=credential, certification=bls, expires_on=expiry, today=today, dependents=[acls]
         )
 
     line = DigestLine(alice, department.name, "BLS", Status.EXPIRED.label, lapsed)
     soon = DigestLine(
-        Employee(first_name="Bob", last_name="Baker", employee_number="E000124"),
+        Employee(first_name="Bob", last_name="Baker", employee_number="E000124", department=department),
         department.name,
         "ACLS",
         Status.EXPIRING.label,
@@ -265,9 +299,24 @@ def samples() -> list[tuple[str, str, dict]]:
                 since=lapsed,
                 reason=f"BLS expired on {lapsed - datetime.timedelta(days=1)}; lapsed since {lapsed}.",
                 today=today,
+                affected=[acls],
             ),
         ),
         ("digest", "weekly", digest_context(digest=digest)),
+        (
+            "backfill_summary",
+            "first scan or an import marked backfill",
+            backfill_summary_context(
+                manager=manager,
+                day=today,
+                rows=[
+                    _SampleRolledUp(alice, 1, lapsed),
+                    _SampleRolledUp(soon.employee, 2, today - datetime.timedelta(days=200)),
+                ],
+                types=types,
+                any_of={1: frozenset({1, 2}), 2: frozenset({3})},
+            ),
+        ),
         ("manual_reminder", "sent by HR", manual_reminder_context(employee=alice, items=items)),
         (
             "no_address_report",

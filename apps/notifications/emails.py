@@ -22,6 +22,7 @@ NAMES = (
     "digest",
     "manual_reminder",
     "no_address_report",
+    "backfill_summary",
 )
 
 

@@ -48,6 +48,7 @@ class Notification(models.Model):
         FAILED = "failed", "Failed (gave up)"
         CANCELLED = "cancelled", "Cancelled (no longer due)"
         NO_ADDRESS = "no_address", "No email address"
+        ROLLED_UP = "rolled_up", "Rolled into a backfill summary"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     employee = models.ForeignKey(
@@ -80,6 +81,14 @@ class Notification(models.Model):
     days_before = models.SmallIntegerField(
         default=0, help_text="The step of the sequence: days before the date (negative: after it)."
     )
+    summary = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rolled_up",
+        help_text="For an escalation rolled up by a backfill: the manager's summary that lists it.",
+    )
     recipient = models.EmailField(blank=True)
     subject = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.READY)
@@ -108,6 +117,25 @@ class Notification(models.Model):
     @property
     def key(self) -> tuple:
         return rules.notice_key(self.kind, self)
+
+
+class PlanningRun(models.Model):
+    """One full planning run of the outbox. The first one of an installation is a backfill (docs/notifications.md)."""
+
+    day = models.DateField()
+    backfill = models.BooleanField(
+        help_text="Lapses that began before the day were rolled into one summary per manager."
+    )
+    people = models.PositiveIntegerField(default=0)
+    notices = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-finished_at"]
+
+    def __str__(self):
+        return f"Planning for {self.day}{' (backfill)' if self.backfill else ''}"
 
 
 class ReminderPolicy(models.Model):

@@ -4,15 +4,21 @@ Every notice has a natural key (KEY_FIELDS); the outbox stores at most one row p
 planning may run any number of times a day and still sends each notice once.
 
 Sequences step by "days before" a date (negative: days after it):
-- A credential's reminders step through its thresholds (default 90, 60, 30, 14, 7, 0 days before
-  its effective expiry), then every `repeat_every_days` while lapsed. Only the step in force today
-  is due: someone first seen 45 days before expiry gets the 60-day reminder, not the 90 as well.
+- Messages count actions: a reminder is about the card to renew (the stored result's
+  `renew_credential_id`: the card itself, or the prerequisite card its effective expiry comes from),
+  keyed by that card, so one BLS renewal is one reminder per step however many requirements it
+  keeps met. Its reminders step through its thresholds (default 90, 60, 30, 14, 7, 0 days before
+  its expiry), then every `repeat_every_days` while lapsed. Only the step in force today is due:
+  someone first seen 45 days before expiry gets the 60-day reminder, not the 90 as well.
 - A missing requirement steps through `missing_days` before its due day and on the day itself (the
   last day to comply), then from the day after (overdue) every `repeat_every_days`.
 - A renewal recorded (a newer credential verified: the stored result moves on to it) or uploaded
   (proof pending verification) ends the old credential's sequence; the upload is acknowledged once.
-- Managers hear once per lapse of a mandatory requirement (keyed by the day the lapse began), and
-  only while it is fresh: older lapses are what the weekly digest is for.
+- Managers hear once per lapse, however long ago it began (a record entered late is still
+  escalated): one escalation per card to renew and day the lapse began (a lapsed BLS that also
+  stops an ACLS counting is one escalation, keyed by the BLS's own requirement), or per missing
+  requirement. Only an explicit backfill rolls old lapses into one summary per manager
+  (services.py decides when; the rules only say which escalations are old: `is_backfill`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class Kind(enum.StrEnum):
     DIGEST = "digest"
     MANUAL_REMINDER = "manual_reminder"
     NO_ADDRESS_REPORT = "no_address_report"
+    BACKFILL_SUMMARY = "backfill_summary"
 
     @property
     def label(self) -> str:
@@ -51,6 +58,7 @@ _KIND_LABELS = {
     Kind.DIGEST: "Manager weekly digest",
     Kind.MANUAL_REMINDER: "Reminder sent by HR",
     Kind.NO_ADDRESS_REPORT: "HR report: staff without an email address",
+    Kind.BACKFILL_SUMMARY: "Manager summary of lapses found by a backfill",
 }
 
 # The natural key of each kind: the outbox has one unique constraint per kind on exactly these.
@@ -63,6 +71,7 @@ KEY_FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.DIGEST: ("user_id", "about_date"),
     Kind.MANUAL_REMINDER: ("employee_id", "about_date"),
     Kind.NO_ADDRESS_REPORT: ("about_date",),
+    Kind.BACKFILL_SUMMARY: ("user_id", "about_date"),
 }
 
 # Kinds whose relevance the rules decide again just before sending.
@@ -70,8 +79,8 @@ RULED_KINDS = frozenset(
     {Kind.REMINDER, Kind.PROOF_RECEIVED, Kind.MISSING_BEFORE_DUE, Kind.MISSING_OVERDUE, Kind.ESCALATION}
 )
 LAPSED_STATUSES = frozenset({Status.EXPIRED, Status.PREREQUISITE_LAPSED, Status.MISSING})
-# Statuses whose stored credential and expiry are the ones to remind about.
-_HELD_STATUSES = frozenset({Status.COMPLIANT, Status.EXPIRING, Status.EXPIRED})
+# Statuses whose card to renew is reminded about (a lapsed prerequisite's card included).
+_REMINDED_STATUSES = frozenset({Status.COMPLIANT, Status.EXPIRING, Status.EXPIRED, Status.PREREQUISITE_LAPSED})
 _MISSING_STATUSES = frozenset({Status.NOT_YET_DUE, Status.MISSING})
 
 
@@ -93,7 +102,6 @@ class Policy:
     reminder_days: tuple[int, ...]
     missing_days: tuple[int, ...]
     repeat_every_days: int
-    escalation_max_age_days: int
     # Per certification type: (thresholds, repeat while lapsed)
     by_type: Mapping[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
 
@@ -119,6 +127,10 @@ class RequirementFact:
     due_on: datetime.date | None = None
     since: datetime.date | None = None
     reason: str = ""
+    # The card to renew (see compliance.engine.RequirementResult), its type and its own expiry.
+    renew_credential_id: int | None = None
+    renew_type_id: int | None = None
+    renew_expires_on: datetime.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,18 +207,14 @@ def notices_for(
     day: datetime.date,
     policy: Policy,
     managers: Mapping[int, Iterable[int]],
-    for_delivery: bool = False,
 ) -> list[Notice]:
-    """Every notice due for this person on `day`, without duplicates.
-
-    `for_delivery` asks again just before sending: escalations are then still due however old
-    the lapse, so a send delayed by a mail outage is not dropped.
-    """
+    """Every notice due for this person on `day`, without duplicates: one per card to renew and step."""
     if person.terminated_on is not None and person.terminated_on < day:
-        return []
+        return []  # their last day is still a working day; from the next one, nothing
     notices: dict[tuple, Notice] = {}
     # A card meeting a mandatory and a recommended requirement is reminded about as a mandatory one.
-    mandatory_cards = {r.credential_id for r in person.requirements if r.mandatory and r.credential_id}
+    mandatory_cards = {r.renew_credential_id for r in person.requirements if r.mandatory and r.renew_credential_id}
+    escalated = _escalated_rows(person.requirements)
     for requirement in person.requirements:
         renewals = [p for p in person.pending if _renews(p, requirement, day)]
         if renewals:
@@ -219,11 +227,48 @@ def notices_for(
                 )
                 notices.setdefault(notice.key, notice)
             continue
-        for notice in _staff_notices(person, requirement, day, policy, requirement.credential_id in mandatory_cards):
+        mandatory_card = requirement.renew_credential_id in mandatory_cards
+        for notice in _staff_notices(person, requirement, day, policy, mandatory_card):
             notices.setdefault(notice.key, notice)
-        for notice in _escalations(person, requirement, day, policy, managers, for_delivery):
-            notices.setdefault(notice.key, notice)
+        if requirement.requirement_id in escalated:
+            for notice in _escalations(person, requirement, day, managers):
+                notices.setdefault(notice.key, notice)
     return list(notices.values())
+
+
+def _escalated_rows(requirements: Iterable[RequirementFact]) -> set[int]:
+    """The requirement rows that carry an escalation: one per action (card to renew, or missing requirement).
+
+    Rows lapsed because of the same card since the same day are one action; the escalation is keyed
+    by the row the card itself meets (the BLS's own requirement), else by the lowest requirement id,
+    so the same row is chosen on every run.
+    """
+    chosen: dict[tuple, RequirementFact] = {}
+    for requirement in requirements:
+        if not (requirement.mandatory and requirement.status in LAPSED_STATUSES and requirement.since):
+            continue
+        action = (
+            ("card", requirement.renew_credential_id, requirement.since)
+            if requirement.renew_credential_id
+            else ("requirement", requirement.requirement_id)
+        )
+        best = chosen.get(action)
+        if best is None or _rank(requirement) < _rank(best):
+            chosen[action] = requirement
+    return {requirement.requirement_id for requirement in chosen.values()}
+
+
+def _rank(requirement: RequirementFact) -> tuple[bool, int]:
+    return (requirement.credential_id != requirement.renew_credential_id, requirement.requirement_id)
+
+
+def dependents_of(person: PersonFacts, credential_id: int) -> list[RequirementFact]:
+    """The rows a card keeps met besides its own: an ACLS that counts only while this BLS is current."""
+    return [
+        r
+        for r in person.requirements
+        if r.renew_credential_id == credential_id and r.credential_id and r.credential_id != credential_id
+    ]
 
 
 def _renews(proof: PendingProof, requirement: RequirementFact, day: datetime.date) -> bool:
@@ -241,30 +286,23 @@ def _staff_notices(
     person: PersonFacts, requirement: RequirementFact, day: datetime.date, policy: Policy, mandatory_card: bool
 ) -> list[Notice]:
     status = requirement.status
-    if requirement.credential_id and requirement.expires_on and status in _HELD_STATUSES:
-        effective_expiry = requirement.expires_on
-    elif status == Status.PREREQUISITE_LAPSED and requirement.credential_id and requirement.since:
-        # The card still runs, but stopped counting the day its prerequisite lapsed.
-        effective_expiry = requirement.since - ONE_DAY
-    else:
-        effective_expiry = None
-
-    if effective_expiry is not None:
-        if _leaves_before(person, effective_expiry):
+    if status in _REMINDED_STATUSES and requirement.renew_credential_id and requirement.renew_expires_on:
+        expiry = requirement.renew_expires_on
+        if _leaves_before(person, expiry):
             return []
-        type_id = requirement.credential_type_id
+        type_id = requirement.renew_type_id
         # Recommended credentials get their reminders up to the day; nagging after it is for mandatory ones.
         repeat = policy.repeats_for(type_id) if requirement.mandatory or mandatory_card else 0
-        step = current_step((effective_expiry - day).days, policy.thresholds_for(type_id), repeat)
+        step = current_step((expiry - day).days, policy.thresholds_for(type_id), repeat)
         if step is None:
             return []
         return [
             Notice(
                 Kind.REMINDER,
                 person.employee_id,
-                about_date=effective_expiry,
+                about_date=expiry,
                 days_before=step,
-                credential_id=requirement.credential_id,
+                credential_id=requirement.renew_credential_id,
                 requirement_id=requirement.requirement_id,
             )
         ]
@@ -292,17 +330,9 @@ def _leaves_before(person: PersonFacts, day: datetime.date) -> bool:
 
 
 def _escalations(
-    person: PersonFacts,
-    requirement: RequirementFact,
-    day: datetime.date,
-    policy: Policy,
-    managers: Mapping[int, Iterable[int]],
-    for_delivery: bool,
+    person: PersonFacts, requirement: RequirementFact, day: datetime.date, managers: Mapping[int, Iterable[int]]
 ) -> list[Notice]:
-    if not (requirement.mandatory and requirement.status in LAPSED_STATUSES and requirement.since):
-        return []
-    age = (day - requirement.since).days
-    if age < 0 or (not for_delivery and age > policy.escalation_max_age_days):
+    if requirement.since > day:
         return []
     return [
         Notice(
@@ -316,6 +346,11 @@ def _escalations(
         for manager_id in managers.get(person.department_id, ())
         if manager_id != person.user_id
     ]
+
+
+def is_backfill(notice: Notice, day: datetime.date) -> bool:
+    """An escalation about a lapse that began before `day`: what a backfill rolls into a summary."""
+    return notice.kind == Kind.ESCALATION and notice.about_date is not None and notice.about_date < day
 
 
 def needs_attention(requirement: RequirementFact, day: datetime.date, horizon_days: int) -> bool:

@@ -42,6 +42,9 @@ _STATUS_FIELDS = (
     "due_on",
     "since",
     "reason",
+    "renew_credential_id",
+    "renew_credential__certification_type_id",
+    "renew_credential__expires_on",
 )
 
 
@@ -57,7 +60,6 @@ def reminder_policy() -> rules.Policy:
         reminder_days=tuple(settings.NOTIFICATIONS_REMINDER_DAYS),
         missing_days=tuple(settings.NOTIFICATIONS_MISSING_DAYS),
         repeat_every_days=settings.NOTIFICATIONS_REPEAT_EVERY_DAYS,
-        escalation_max_age_days=settings.NOTIFICATIONS_ESCALATION_MAX_AGE_DAYS,
         by_type=overrides,
     )
 
@@ -142,6 +144,9 @@ def people(employee_ids: Iterable[int] | None = None) -> Iterator[Person]:
                 due_on=due_on,
                 since=since,
                 reason=reason,
+                renew_credential_id=renew_id,
+                renew_type_id=renew_type_id,
+                renew_expires_on=renew_expires_on,
             )
             for (
                 *_,
@@ -154,6 +159,9 @@ def people(employee_ids: Iterable[int] | None = None) -> Iterator[Person]:
                 due_on,
                 since,
                 reason,
+                renew_id,
+                renew_type_id,
+                renew_expires_on,
             ) in group
         )
         facts = rules.PersonFacts(

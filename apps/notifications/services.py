@@ -29,7 +29,7 @@ from django.db.models import F
 from apps.core import clock
 
 from . import content, emails, rules, selectors
-from .models import Notification
+from .models import Notification, PlanningRun
 from .rules import Kind
 
 logger = logging.getLogger(__name__)
@@ -56,20 +56,34 @@ class PlanReport:
         )
 
 
-def notifications_plan(*, day: datetime.date | None = None) -> PlanReport:
-    """Queue every reminder, acknowledgement and escalation due on `day` (default today). Safe to repeat."""
+def notifications_plan(*, day: datetime.date | None = None, backfill_employee_ids=None) -> PlanReport:
+    """Queue every reminder, acknowledgement and escalation due on `day` (default today). Safe to repeat.
+
+    Every lapse seen for the first time is escalated once, however long ago it began. Only an explicit
+    backfill rolls escalations about lapses that began before `day` into one summary per manager: the
+    first full planning run of an installation (no PlanningRun recorded yet), or `backfill_employee_ids`
+    (the people of an import marked as backfill, planned on their own). The rolled-up rows stay in the
+    outbox, so those lapses count as seen and are never escalated one by one later.
+    """
     day = day or clock.today()
     started = clock.now()
+    full = backfill_employee_ids is None
+    backfill = not full or not PlanningRun.objects.exists()
     policy = selectors.reminder_policy()
     managers = selectors.department_managers()
     report = PlanReport()
     batch: list[Notification] = []
-    for person in selectors.people():
+    summaries: dict[int, int] = {}
+    for person in selectors.people(backfill_employee_ids):
         report.people += 1
         for notice in rules.notices_for(person.facts, day=day, policy=policy, managers=managers.by_department):
             report.notices += 1
             recipient = managers.emails.get(notice.user_id, "") if notice.user_id else person.email
-            batch.append(_row(notice, recipient))
+            row = _row(notice, recipient)
+            if backfill and rules.is_backfill(notice, day):
+                row.status, row.last_error = Status.ROLLED_UP, ""
+                row.summary_id = _summary_id(summaries, notice.user_id, day, recipient)
+            batch.append(row)
         if len(batch) >= PLAN_BATCH:
             _insert(batch)
             batch = []
@@ -78,8 +92,29 @@ def notifications_plan(*, day: datetime.date | None = None) -> PlanReport:
     created = Notification.objects.filter(created_at__gte=started)
     report.created = created.count()
     report.no_address = _report_missing_addresses(created.filter(status=Status.NO_ADDRESS), day)
-    logger.info("notifications planned for %s: %s", day, report)
+    if full:
+        PlanningRun.objects.create(
+            day=day, backfill=backfill, people=report.people, notices=report.notices, created=report.created
+        )
+    logger.info("notifications planned for %s%s: %s", day, " (backfill)" if backfill else "", report)
     return report
+
+
+def _summary_id(summaries: dict[int, int], user_id: int, day: datetime.date, recipient: str) -> int:
+    """The manager's backfill summary of `day`, made on first need (a handful of managers: one query each)."""
+    if user_id not in summaries:
+        summary, _ = Notification.objects.get_or_create(
+            kind=Kind.BACKFILL_SUMMARY,
+            user_id=user_id,
+            about_date=day,
+            defaults={
+                "recipient": recipient,
+                "status": Status.READY if recipient else Status.NO_ADDRESS,
+                "last_error": "" if recipient else NO_ADDRESS_MESSAGE,
+            },
+        )
+        summaries[user_id] = summary.id
+    return summaries[user_id]
 
 
 def _row(notice: rules.Notice, recipient: str) -> Notification:
@@ -252,7 +287,7 @@ class _Batch:
             notice.key
             for person in self.people.values()
             for notice in rules.notices_for(
-                person.facts, day=day, policy=self.policy, managers=self.managers.by_department, for_delivery=True
+                person.facts, day=day, policy=self.policy, managers=self.managers.by_department
             )
         }
         self._any_of = None
@@ -283,6 +318,8 @@ class _Batch:
             return bool(self.attention(row.employee_id))
         if row.kind == Kind.DIGEST:
             return row.user.is_active and row.about_date == rules.week_start(self.day)
+        if row.kind == Kind.BACKFILL_SUMMARY:
+            return row.user.is_active and row.rolled_up.exists()
         return True
 
     def recipient(self, row: Notification) -> str:
@@ -296,12 +333,15 @@ class _Batch:
         day, types = self.day, self.types
         if row.kind == Kind.REMINDER:
             credential = row.credential
+            person = self.people.get(row.employee_id)
+            dependents = rules.dependents_of(person.facts, credential.id) if person else []
             return "reminder", content.reminder_context(
                 employee=row.employee,
                 credential=credential,
                 certification=credential.certification_type,
                 expires_on=row.about_date,
                 today=day,
+                dependents=content.options_for({r.credential_type_id for r in dependents}, types),
             )
         if row.kind == Kind.PROOF_RECEIVED:
             credential = row.credential
@@ -313,9 +353,19 @@ class _Batch:
             return str(row.kind), content.missing_context(
                 employee=row.employee, options=content.options_for(fact.any_of, types), due_on=row.about_date, today=day
             )
+        if row.kind == Kind.BACKFILL_SUMMARY:
+            lines = row.rolled_up.select_related("employee__department", "requirement").order_by(
+                "employee__department__name", "employee__last_name", "employee__first_name", "about_date"
+            )
+            return "backfill_summary", content.backfill_summary_context(
+                manager=row.user, day=row.about_date, rows=list(lines), types=types, any_of=self.any_of
+            )
         if row.kind == Kind.ESCALATION:
             fact = self.requirement(row)
+            person = self.people[row.employee_id]
+            affected = rules.dependents_of(person.facts, fact.renew_credential_id) if fact.renew_credential_id else []
             return "escalation", content.escalation_context(
+                affected=content.options_for({r.credential_type_id for r in affected}, types),
                 manager=row.user,
                 employee=row.employee,
                 department=row.employee.department,

@@ -11,7 +11,7 @@ from django.utils.html import strip_tags
 
 from apps.compliance import services as compliance
 from apps.notifications import tasks
-from apps.notifications.models import Notification
+from apps.notifications.models import Notification, PlanningRun
 from tests import factories
 
 D = datetime.date
@@ -68,6 +68,9 @@ def catalogue(db):
     ed = factories.DepartmentFactory(code="ed", name="Emergency Department")
     basic = factories.RequirementFactory(role=nurse, any_of=[bls, cpr])
     advanced = factories.RequirementFactory(role=nurse, department=ed, any_of=[acls])
+    # An installation that has planned before: lapses are escalated one by one. Tests of the very
+    # first run (a backfill) delete this.
+    PlanningRun.objects.create(day=D(2000, 1, 3), backfill=True)
     return {
         "BLS": bls,
         "CPR": cpr,

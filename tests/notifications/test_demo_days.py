@@ -28,18 +28,18 @@ DAYS = 14
 
 
 def reminder_steps(day: datetime.date, quiet: set[int]) -> dict[tuple[int, datetime.date], int]:
-    """(credential, effective expiry) -> the reminder step in force on `day`, from the stored results."""
+    """(card to renew, its expiry) -> the reminder step in force on `day`, from the stored results.
+
+    One key per card to renew, however many requirement rows it keeps met: messages count actions.
+    """
     mandatory: dict[tuple[int, datetime.date], bool] = {}
-    rows = compliance.current_requirement_statuses().filter(credential__isnull=False)
-    for employee_id, credential_id, status, expires_on, since, is_mandatory in rows.values_list(
-        "employee_id", "credential_id", "status", "expires_on", "since", "mandatory"
+    reminded = [Status.COMPLIANT, Status.EXPIRING, Status.EXPIRED, Status.PREREQUISITE_LAPSED]
+    rows = compliance.current_requirement_statuses().filter(renew_credential__isnull=False, status__in=reminded)
+    for employee_id, renew_id, expires_on, is_mandatory in rows.values_list(
+        "employee_id", "renew_credential_id", "renew_credential__expires_on", "mandatory"
     ):
-        if status == Status.PREREQUISITE_LAPSED and since:
-            expires_on = since - datetime.timedelta(days=1)  # it stopped counting when its prerequisite lapsed
-        elif status not in (Status.COMPLIANT, Status.EXPIRING, Status.EXPIRED):
-            continue
         if employee_id not in quiet and expires_on is not None:
-            key = (credential_id, expires_on)
+            key = (renew_id, expires_on)
             mandatory[key] = mandatory.get(key, False) or is_mandatory
     steps = {}
     for (credential_id, expires_on), is_mandatory in mandatory.items():

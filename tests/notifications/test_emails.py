@@ -6,6 +6,8 @@ import pytest
 from django.core import mail
 
 from apps.certifications.services import credential_create
+from apps.compliance.engine import Status
+from apps.compliance.models import RequirementStatus
 from apps.notifications import emails
 from tests import factories
 from tests.notifications.conftest import D, html_of, notification_of, on, run_day, visible_text, ward_nurse
@@ -76,22 +78,22 @@ def test_the_expiry_day_and_lapsed_reminders_say_so(catalogue):
         assert "Until it is renewed you are not compliant for your role." in part
 
 
-def test_an_advanced_card_limited_by_its_prerequisite_says_until_when_it_counts(catalogue):
+def test_one_renewal_is_one_reminder_and_it_names_what_depends_on_it(catalogue):
+    # An ED nurse whose BLS expires in 60 days and whose ACLS in over a year: one action, renew the BLS.
     nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], email="ed@example.org")
     factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2024, 6, 1), expires_on=D(2026, 6, 15)
+        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2024, 7, 1), expires_on=D(2026, 7, 31)
     )
     factories.CredentialFactory(
         employee=nurse, certification_type=catalogue["ACLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
     )
-    messages = {m.subject: m for m in run_day(TODAY)}
-    assert set(messages) == {
-        "Your BLS expires in 14 days (15 June 2026)",
-        "Your ACLS stops counting in 14 days (15 June 2026)",
-    }
-    acls = messages["Your ACLS stops counting in 14 days (15 June 2026)"]
-    assert "The ACLS card itself runs to 30 September 2027" in acls.body
-    assert "The ACLS card itself runs to 30 September 2027" in visible_text(html_of(acls))
+    (message,) = run_day(D(2026, 6, 1))
+    assert message.subject == "Your BLS expires in 60 days (31 July 2026)"
+    for part in (message.body, visible_text(html_of(message))):
+        assert "Your ACLS counts only while your BLS is current" in part
+    acls_row = RequirementStatus.objects.get(employee=nurse, requirement=catalogue["advanced"])
+    assert acls_row.status == Status.COMPLIANT
+    assert acls_row.reason == "ACLS current until 2027-09-30; counts while BLS is current (BLS expires 2026-07-31)."
 
 
 def test_the_proof_received_email_says_hr_is_verifying_it(catalogue):

@@ -13,6 +13,8 @@ from apps.notifications.rules import (
     Policy,
     RequirementFact,
     current_step,
+    dependents_of,
+    is_backfill,
     notices_for,
     parse_days,
     week_start,
@@ -22,7 +24,7 @@ D = datetime.date
 TODAY = D(2026, 6, 1)
 DEFAULT = (90, 60, 30, 14, 7, 0)
 BLS, CPR, ACLS = 1, 2, 3
-POLICY = Policy(reminder_days=DEFAULT, missing_days=(30, 14, 7, 1), repeat_every_days=7, escalation_max_age_days=7)
+POLICY = Policy(reminder_days=DEFAULT, missing_days=(30, 14, 7, 1), repeat_every_days=7)
 MANAGERS = {10: (501, 502)}
 
 
@@ -85,6 +87,9 @@ def held(expires_in: int, *, status=Status.EXPIRING, mandatory=True, credential=
         credential_type_id=type_id,
         expires_on=days(expires_in),
         since=days(expires_in + 1) if expires_in < 0 else None,
+        renew_credential_id=credential,
+        renew_type_id=type_id,
+        renew_expires_on=days(expires_in),
     )
 
 
@@ -111,10 +116,8 @@ def person(*requirements, pending=(), terminated_on=None, user_id=None):
     )
 
 
-def notices(facts, *, day=TODAY, policy=POLICY, managers=None, for_delivery=False):
-    return notices_for(
-        facts, day=day, policy=policy, managers=MANAGERS if managers is None else managers, for_delivery=for_delivery
-    )
+def notices(facts, *, day=TODAY, policy=POLICY, managers=None):
+    return notices_for(facts, day=day, policy=policy, managers=MANAGERS if managers is None else managers)
 
 
 def reminder(expires_in, step, credential=100, requirement=1):
@@ -138,10 +141,12 @@ def test_a_lapsed_credential_is_reminded_weekly_and_its_managers_told_once_it_la
     assert notices(person(lapsed)) == [reminder(-8, -7), *escalations]
 
 
-def test_an_old_lapse_is_not_escalated_at_planning_but_still_is_at_delivery():
-    lapsed = held(-30, status=Status.EXPIRED)
-    assert [n.kind for n in notices(person(lapsed))] == [Kind.REMINDER]
-    assert [n.kind for n in notices(person(lapsed), for_delivery=True)].count(Kind.ESCALATION) == 2
+def test_a_lapse_is_escalated_however_long_ago_it_began():
+    lapsed = held(-300, status=Status.EXPIRED)
+    escalations = [n for n in notices(person(lapsed)) if n.kind == Kind.ESCALATION]
+    assert {(n.user_id, n.about_date) for n in escalations} == {(501, days(-299)), (502, days(-299))}
+    assert all(is_backfill(n, TODAY) for n in escalations)
+    assert not is_backfill(Notice(Kind.ESCALATION, 7, TODAY, user_id=501), TODAY)
 
 
 def test_a_manager_is_not_escalated_about_themselves():
@@ -225,15 +230,62 @@ def test_recommended_requirements_stop_at_the_expiry_day_and_are_never_escalated
     assert notices(person(missing(5, mandatory=False))) == []
 
 
-def test_a_lapsed_prerequisite_ends_the_advanced_card_the_day_it_lapsed():
-    acls = RequirementFact(2, True, Status.PREREQUISITE_LAPSED, frozenset({ACLS}), 300, ACLS, days(400), since=days(-7))
+def test_a_lapsed_prerequisite_is_reminded_and_escalated_as_the_card_to_renew():
+    # A researcher needs ACLS alone: their BLS (card 100) is reminded through the ACLS row.
+    acls = RequirementFact(
+        2,
+        True,
+        Status.PREREQUISITE_LAPSED,
+        frozenset({ACLS}),
+        300,
+        ACLS,
+        days(400),
+        since=days(-7),
+        renew_credential_id=100,
+        renew_type_id=BLS,
+        renew_expires_on=days(-8),
+    )
     kinds = notices(person(acls))
-    assert kinds[0] == reminder(-8, -7, credential=300, requirement=2)
+    assert kinds[0] == reminder(-8, -7, credential=100, requirement=2)
     assert {n.user_id for n in kinds[1:]} == {501, 502}
 
 
+def dependent_acls(status, bls_expires_in, *, since=None):
+    """An ED nurse's ACLS (card 300), counting only while their BLS (card 100) is current."""
+    return RequirementFact(
+        2,
+        True,
+        status,
+        frozenset({ACLS}),
+        300,
+        ACLS,
+        days(bls_expires_in),
+        since=since,
+        renew_credential_id=100,
+        renew_type_id=BLS,
+        renew_expires_on=days(bls_expires_in),
+    )
+
+
+def test_one_card_to_renew_is_one_reminder_per_step_however_many_rows_it_keeps_met():
+    nurse = person(held(60, status=Status.EXPIRING), dependent_acls(Status.COMPLIANT, 60))
+    assert notices(nurse) == [reminder(60, 60)]
+    assert [r.requirement_id for r in dependents_of(nurse, 100)] == [2]
+
+
+def test_one_lapsed_card_is_one_escalation_per_manager_however_many_rows_it_stops():
+    nurse = person(held(-3, status=Status.EXPIRED), dependent_acls(Status.PREREQUISITE_LAPSED, -3, since=days(-2)))
+    escalations = [n for n in notices(nurse) if n.kind == Kind.ESCALATION]
+    # Keyed by the BLS's own requirement (1), not the ACLS row it also stops.
+    assert sorted((n.user_id, n.requirement_id, n.about_date) for n in escalations) == [
+        (501, 1, days(-2)),
+        (502, 1, days(-2)),
+    ]
+    assert [n for n in notices(nurse) if n.kind == Kind.REMINDER] == [reminder(-3, 0)]
+
+
 def test_a_certification_type_can_have_its_own_thresholds():
-    policy = Policy(DEFAULT, (30,), 7, 7, by_type={BLS: ((45, 10), False)})
+    policy = Policy(DEFAULT, (30,), 7, by_type={BLS: ((45, 10), False)})
     assert notices(person(held(40)), policy=policy) == [reminder(40, 45)]
     assert notices(person(held(-30, status=Status.EXPIRED)), policy=policy, managers={}) == [reminder(-30, 10)]
     assert notices(person(held(40, type_id=CPR)), policy=policy) == [reminder(40, 60)]
