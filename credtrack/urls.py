@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from apps.certifications.views import credential_proof
@@ -11,7 +12,8 @@ admin.site.site_header = admin.site.site_title = "credtrack administration"
 admin.site.index_title = "People, catalogue, credentials and imports"
 
 urlpatterns = [
-    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
+    # Resolved per request: the hashed name exists only after collectstatic, never at import time.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("web/favicon.svg"), permanent=True)),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("healthz/live", healthz, name="healthz_live"),
     path("admin/", admin.site.urls),
