@@ -176,8 +176,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+# No task needs long (a scan chunk of 100k/8 employees takes seconds): short limits keep the visibility timeout short.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=10 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=9 * 60)
+# A task taken by a worker that then dies whole (SIGKILL, lost machine) stays "unacked" in Redis this long before
+# another worker gets it. Past the time limit, no live worker can still hold it, so nothing runs twice at once.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Look for abandoned tasks every 10 s (kombu's default is every 100 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # With the broker down, a web request gives up queueing within about two seconds (the outbox row keeps
 # the work) instead of retrying for the request's whole budget.
@@ -190,7 +203,10 @@ COMPLIANCE_SCAN_MINUTE = env.int("COMPLIANCE_SCAN_MINUTE", default=0)
 # The full scan is split into this many chunk tasks, spread over however many workers run.
 COMPLIANCE_SCAN_CHUNKS = env.int("COMPLIANCE_SCAN_CHUNKS", default=8)
 # A scan still "running" after this long is declared dead, so the next one may start.
-COMPLIANCE_SCAN_STALE_MINUTES = env.int("COMPLIANCE_SCAN_STALE_MINUTES", default=120)
+# Must outlast a scan whose worker was killed: the visibility timeout, then the chunks again.
+COMPLIANCE_SCAN_STALE_MINUTES = env.int("COMPLIANCE_SCAN_STALE_MINUTES", default=30)
+if COMPLIANCE_SCAN_STALE_MINUTES * 60 <= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("COMPLIANCE_SCAN_STALE_MINUTES must be longer than CELERY_VISIBILITY_TIMEOUT")
 # Status periods are stored this far ahead, so forecasts are look-ups too (docs/compliance.md, "Timeline").
 TIMELINE_HORIZON_DAYS = env.int("TIMELINE_HORIZON_DAYS", default=730)
 # A full rebuild runs in this many chunk tasks, more only when a chunk would hold over TIMELINE_CHUNK_MAX people.

@@ -73,3 +73,58 @@ def own_redis():
     finally:
         server.stop()
         shutil.rmtree(server.dir, ignore_errors=True)
+
+
+class Worker:
+    """A real `celery worker` process on the test database and a given Redis, that a test may SIGKILL."""
+
+    def __init__(self, *, redis_url: str, name: str, env: dict[str, str] | None = None, concurrency: int = 2):
+        import os
+        import sys
+
+        from django.db import connection
+
+        db = connection.settings_dict
+        database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"celery-{name}-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "credtrack", "worker", "-c", str(concurrency), "-P", "prefork"]
+            + ["-l", "INFO", "--without-gossip", "--without-mingle", "-n", f"{name}-{os.getpid()}@%h"],
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "credtrack.settings",
+                "DEBUG": "true",
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "EMAIL_URL": "dummymail://",
+                "CONN_MAX_AGE": "0",
+                **(env or {}),
+            },
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its pool children die with it when the test kills the group
+        )
+
+    def logged(self, text: str) -> bool:
+        with open(self.log.name) as log:
+            return text in log.read()
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool), as a lost machine or the OOM killer would."""
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -36,6 +36,12 @@ class ComplianceRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     chunk_count = models.PositiveIntegerField(default=0)
+    coordinator = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The full_scan task that opened it; if that task is redelivered "
+        "(its worker died while fanning out), it fans the chunks out again instead of skipping.",
+    )
     employee_count = models.PositiveIntegerField(default=0)
     result_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -56,12 +56,22 @@ class ScanAlreadyRunning(Exception):
     pass
 
 
-def scan_start(*, as_of: datetime.date | None = None) -> ComplianceRun:
-    """Open a new run, or raise ScanAlreadyRunning if another (non-stale) scan holds the lock."""
+def scan_start(*, as_of: datetime.date | None = None, coordinator: str = "") -> ComplianceRun:
+    """Open a new run, or raise ScanAlreadyRunning if another (non-stale) scan holds the lock.
+
+    The run `coordinator` opened and that is still running is returned again: that task was redelivered
+    because its worker died, maybe before every chunk was queued.
+    """
     _fail_stale_runs()
+    if coordinator:
+        resumed = ComplianceRun.objects.filter(state=ComplianceRun.State.RUNNING, coordinator=coordinator).first()
+        if resumed is not None:
+            return resumed
     try:
         with transaction.atomic():
-            run = ComplianceRun.objects.create(as_of=as_of or clock.today(), state=ComplianceRun.State.RUNNING)
+            run = ComplianceRun.objects.create(
+                as_of=as_of or clock.today(), state=ComplianceRun.State.RUNNING, coordinator=coordinator
+            )
             # This scan reads everything after this point: full scans owed until now are settled by it.
             PendingRecompute.objects.filter(employee_id__isnull=True).delete()
             return run
@@ -108,6 +118,7 @@ def scan_chunk(*, run_id: int, first_id: int, last_id: int) -> int:
     skipped: dict[int, str] = {}
     results = _evaluate(employees, run.as_of, skipped)
     with transaction.atomic():
+        _lock_chunk(run_id, first_id)
         _delete_results(Q(run_id=run_id, employee_id__gte=first_id, employee_id__lte=last_id))
         written = _write_results(run_id, results)
         _record_problems(employees, skipped)
@@ -191,6 +202,13 @@ def _lock_results() -> None:
 
 
 _RESULTS_LOCK_KEY = 0x63726564  # "cred"
+
+
+def _lock_chunk(run_id: int, first_id: int) -> None:
+    """Two copies of one chunk (a redelivered task while the first still runs) take turns, never interleave."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [run_id % 2**31, first_id % 2**31])
 
 
 def employees_changed_since(moment: datetime.datetime) -> list[int]:

@@ -21,12 +21,16 @@ _NO_RESULT = {"ignore_result": True}
 _RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 5}
 
 
-@shared_task(**_RELIABLE, **_NO_RESULT)
-def full_scan(as_of: str | None = None) -> str:
-    """Nightly: open a run and fan its chunks out over the workers; `scan_finish` closes it."""
+@shared_task(bind=True, **_RELIABLE, **_NO_RESULT)
+def full_scan(self, as_of: str | None = None) -> str:
+    """Nightly: open a run and fan its chunks out over the workers; `scan_finish` closes it.
+
+    Redelivered after its worker died (acks_late), it fans the same run's chunks out again: chunks replace
+    their rows whole and `finish_scan` finishes a run once, so whatever the first attempt queued is harmless.
+    """
     day = datetime.date.fromisoformat(as_of) if as_of else None
     try:
-        run = services.scan_start(as_of=day)
+        run = services.scan_start(as_of=day, coordinator=self.request.id or "")
     except services.ScanAlreadyRunning as error:
         logger.info("compliance scan skipped: %s", error)
         return "skipped"
