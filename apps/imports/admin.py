@@ -97,12 +97,19 @@ class ImportFileForm(ImportForm):
         initial=ISO_DATE,
         help_text="How dates typed as text are written. Cells a spreadsheet stores as dates are read as dates.",
     )
-    field_order = ["resource", "import_file", "format", "encoding", "date_format"]
+    backfill = forms.BooleanField(
+        required=False,
+        label="Backfill of old records",
+        help_text="Tick for a first load or a merger: lapses that began before today reach each manager as one "
+        "summary instead of one escalation each.",
+    )
+    field_order = ["resource", "import_file", "format", "encoding", "date_format", "backfill"]
 
 
 class ConfirmImportFileForm(ConfirmImportForm):
     encoding = forms.ChoiceField(choices=list(ENCODING_LABELS.items()), widget=forms.HiddenInput)
     date_format = forms.ChoiceField(choices=DATE_FORMAT_CHOICES, widget=forms.HiddenInput)
+    backfill = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class ImportResult(Result):
@@ -228,7 +235,9 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:
             initial.update(
-                encoding=import_form.cleaned_data["encoding"], date_format=import_form.cleaned_data["date_format"]
+                encoding=import_form.cleaned_data["encoding"],
+                date_format=import_form.cleaned_data["date_format"],
+                backfill=import_form.cleaned_data["backfill"],
             )
         return initial
 
@@ -236,7 +245,9 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
         form = kwargs.pop("form", None)
         if form is not None and form.is_valid():
             kwargs["options"] = services.ImportOptions(
-                encoding=form.cleaned_data["encoding"], date_format=form.cleaned_data["date_format"]
+                encoding=form.cleaned_data["encoding"],
+                date_format=form.cleaned_data["date_format"],
+                backfill=form.cleaned_data["backfill"],
             )
             # Confirming means HR saw this file's preview pass; the import still re-checks every batch.
             kwargs["previewed"] = isinstance(form, ConfirmImportForm)

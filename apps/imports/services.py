@@ -35,6 +35,7 @@ from apps.certifications.dates import default_expiry
 from apps.certifications.models import CertificationType, Credential
 from apps.compliance import services as compliance_services
 from apps.core import clock, plausible
+from apps.notifications import tasks as notification_tasks
 from apps.organisation.models import Department, Employee, Role
 from apps.organisation.scoping import is_hr_admin
 
@@ -69,6 +70,9 @@ Progress = Callable[[str, int], None]
 class ImportOptions:
     encoding: str = "utf-8"
     date_format: str = ISO_DATE
+    # Old records entered in bulk (a first load, a merger): lapses that began before today reach each
+    # manager as one summary instead of one escalation each (docs/notifications.md, "Backfill").
+    backfill: bool = False
 
     def __post_init__(self):
         if self.encoding not in ENCODINGS:
@@ -407,6 +411,9 @@ class _Import:
         if write and self.affected:
             compliance_services.queue_recompute(employee_ids=self.affected)
             self.report.employees_to_recompute = len(self.affected)
+            if self.options.backfill:
+                ids = sorted(self.affected)
+                transaction.on_commit(lambda: compliance_services.send_task(notification_tasks.plan_backfill, ids))
 
     def prepare(self) -> None:
         raise NotImplementedError

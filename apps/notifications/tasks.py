@@ -6,6 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
+from apps.compliance import services as compliance_services
+
 from . import services
 
 # Planning is idempotent and delivery claims rows before sending them: both may safely run again
@@ -17,6 +19,15 @@ _RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backo
 @shared_task(**_RELIABLE, **_RETRY)
 def plan_notifications(day: str | None = None) -> str:
     report = services.notifications_plan(day=datetime.date.fromisoformat(day) if day else None)
+    start_senders()
+    return str(report)
+
+
+@shared_task(**_RELIABLE, **_RETRY)
+def plan_backfill(employee_ids: list[int]) -> str:
+    """After an import marked backfill: its people's results first, then their notices, old lapses rolled up."""
+    compliance_services.recompute_employees(employee_ids=employee_ids)
+    report = services.notifications_plan(backfill_employee_ids=employee_ids)
     start_senders()
     return str(report)
 

@@ -133,3 +133,21 @@ def test_an_export_that_cannot_be_encoded_leaves_no_file(org, tmp_path):
 
     assert "latin-1 cannot store" in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_import_marked_backfill_plans_its_people_as_a_backfill_once_committed(
+    org, hr_admin, tmp_path, recomputes, monkeypatch, django_capture_on_commit_callbacks
+):
+    planned = []
+    monkeypatch.setattr(
+        "apps.notifications.tasks.plan_backfill.delay", lambda employee_ids: planned.append(sorted(employee_ids))
+    )
+    path = tmp_path / "staff.csv"
+    path.write_text(csv_rows(STAFF_HEADER, [staff_row("E1"), staff_row("E2", "Ben")]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        command("import_staff", str(path), "--user", "hilda", "--backfill")
+    with django_capture_on_commit_callbacks(execute=True):
+        command("import_staff", str(path), "--user", "hilda")  # unchanged rows, and not a backfill
+
+    assert planned == [sorted(Employee.objects.values_list("id", flat=True))]

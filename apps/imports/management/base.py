@@ -57,6 +57,12 @@ class ImportCommand(BaseCommand):
             help="strptime format of dates written as text, e.g. %%m/%%d/%%Y (default %%Y-%%m-%%d).",
         )
         parser.add_argument(
+            "--backfill",
+            action="store_true",
+            help="Old records entered in bulk: lapses that began before today reach each manager as one summary "
+            "instead of one escalation each.",
+        )
+        parser.add_argument(
             "--user",
             help="Username of the HR admin importing: recorded in the history (and as the verifier of "
             "imported credentials). Required unless --dry-run.",
@@ -64,7 +70,9 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            import_options = services.ImportOptions(encoding=options["encoding"], date_format=options["date_format"])
+            import_options = services.ImportOptions(
+                encoding=options["encoding"], date_format=options["date_format"], backfill=options["backfill"]
+            )
             file = ImportFile.from_path(options["file"])
         except (ValueError, FileError) as error:
             raise CommandError(str(error)) from error
