@@ -637,6 +637,8 @@ class AuditReport:
     day: datetime.date
     everyone: Tally
     people: list[AuditPerson]
+    # The catalogue applied: the one in force on `day`, last changed then (None: as first loaded).
+    catalogue_changed_on: datetime.date | None = None
 
 
 def audit(
@@ -671,6 +673,7 @@ def audit(
         day=day,
         everyone=Tally(0, department.name, Counter(row.status.value for row in rows)),
         people=rows,
+        catalogue_changed_on=compliance.load_catalogue(day).changed_on,
     )
 
 

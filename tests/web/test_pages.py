@@ -172,6 +172,9 @@ def test_the_audit_report_answers_for_a_past_day(client, hospital):
     page = html(response)
     assert "@media print" not in page  # the print styles live in the stylesheet
     assert "Print or save as PDF" in page
+    # Which catalogue applied: the test world's was recorded once, long before that day.
+    assert report.catalogue_changed_on == datetime.date(2000, 1, 1)
+    assert "As changed on" in page and "the requirements and prerequisites in force on that day" in page
 
 
 def test_the_audit_form_asks_for_a_department_and_a_day(client, hospital):

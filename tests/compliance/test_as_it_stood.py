@@ -1,0 +1,84 @@
+"""Past days from the database: the catalogue and the employment as they stood, read from recorded history."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from apps.compliance import selectors
+from apps.compliance.engine import Status
+from apps.organisation.models import Employee
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+def noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+def statuses(employee, day):
+    answers = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day))
+    if not answers:
+        return None
+    (result,) = answers.values()
+    return {r.requirement_id: r.status for r in result.requirements}
+
+
+def test_a_requirement_added_mid_year_is_not_required_before_and_due_after_its_due_period(catalogue):
+    medsurg = factories.DepartmentFactory(code="medsurg", name="Medical-Surgical Unit")
+    nurse = factories.EmployeeFactory(role=catalogue["rn"], department=medsurg, hired_on=D(2020, 1, 6))
+    factories.CredentialFactory(
+        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+    )
+    added = factories.RequirementFactory(
+        role=catalogue["rn"], department=medsurg, any_of=[catalogue["ACLS"]], recorded_at=noon(D(2026, 6, 1))
+    )
+
+    assert added.pk not in statuses(nurse, D(2026, 3, 1))
+    assert statuses(nurse, D(2026, 6, 1))[added.pk] == Status.NOT_YET_DUE  # everyone already there has 30 days
+    assert statuses(nurse, D(2026, 7, 1))[added.pk] == Status.NOT_YET_DUE  # the due day
+    assert statuses(nurse, D(2026, 7, 2))[added.pk] == Status.MISSING
+    assert selectors.load_catalogue(D(2026, 3, 1)).changed_on == D(2000, 1, 1)
+    assert selectors.load_catalogue(D(2026, 7, 2)).changed_on == D(2026, 6, 1)
+    assert selectors.load_catalogue_history().change_days() == [D(2000, 1, 1), D(2026, 6, 1)]
+
+
+def test_a_prerequisite_applies_from_the_day_it_was_recorded(catalogue):
+    pals = factories.CertificationTypeFactory(code="PALS", level="specialty")
+    physician = factories.RoleFactory(code="md")
+    factories.RequirementFactory(role=physician, any_of=[pals])
+    doctor = factories.EmployeeFactory(role=physician, department=catalogue["ward"])
+    factories.CredentialFactory(
+        employee=doctor, certification_type=pals, issued_on=D(2025, 1, 5), expires_on=D(2027, 1, 31)
+    )
+    factories.PrerequisiteFactory(certification_type=pals, any_of=[catalogue["BLS"]], recorded_at=noon(D(2026, 5, 1)))
+
+    assert set(statuses(doctor, D(2026, 4, 30)).values()) == {Status.COMPLIANT}
+    assert set(statuses(doctor, D(2026, 5, 1)).values()) == {Status.PREREQUISITE_LAPSED}
+
+
+def test_a_rehire_keeps_the_first_employment_in_audits(catalogue):
+    with time_machine.travel(noon(D(2015, 1, 5)), tick=False):
+        nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], hired_on=D(2015, 1, 5))
+        factories.CredentialFactory(
+            employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2015, 1, 5), expires_on=D(2017, 1, 31)
+        )
+    with time_machine.travel(noon(D(2019, 12, 31)), tick=False):
+        nurse.terminated_on = D(2019, 12, 31)
+        nurse.save()
+    with time_machine.travel(noon(D(2024, 3, 1)), tick=False):
+        nurse.hired_on = nurse.assigned_on = D(2024, 3, 1)
+        nurse.department = catalogue["ward"]
+        nurse.terminated_on = None
+        nurse.save()
+
+    first = statuses(nurse, D(2018, 6, 1))
+    assert first is not None and Status.EXPIRED in first.values()  # the first employment's lapse is still there
+    assert len(first) == 2  # in the ED then: BLS-or-CPR and ACLS
+    assert statuses(nurse, D(2019, 12, 31)) is not None  # their last day: still employed
+    assert statuses(nurse, D(2021, 6, 1)) is None  # between the two employments
+    again = statuses(nurse, D(2024, 3, 15))
+    assert list(again.values()) == [Status.NOT_YET_DUE]  # a new employment: a new due period, on the ward
