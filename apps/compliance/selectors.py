@@ -19,7 +19,7 @@ from apps.core import clock
 from apps.organisation import problems
 from apps.organisation.models import Employee
 
-from . import engine, timeline
+from . import engine
 from .models import ComplianceRun, EmployeeStatus, RequirementStatus
 
 STREAM_CHUNK = 5000
@@ -273,52 +273,44 @@ def current_requirement_statuses() -> QuerySet[RequirementStatus]:
     return RequirementStatus.objects.filter(run=run) if run else RequirementStatus.objects.none()
 
 
-def person_histories(employees: QuerySet[Employee]) -> Iterator[timeline.PersonHistory]:
-    """Each employee's whole history for the timeline, in employee order: three streamed queries.
+def person_facts(employees: QuerySet[Employee]) -> Iterator[engine.EmployeeFacts]:
+    """Each employee with their whole history (every assignment and employment on record), for the timeline.
 
-    The assignments follow `employee_facts` exactly: the current record from its `assigned_on`, and before
-    that the recorded version with the latest `assigned_on` (the one recorded last on a tie). A version
-    dated after the current assignment was superseded by it and is ignored, as `employee_facts` ignores it.
+    The same facts `employee_facts` builds, except that the history comes for everyone: the timeline asks
+    the engine about every day of a person's record, not one. Three queries, streamed in employee order;
+    the history of one call's employees is held at once (the rebuild calls it a chunk at a time).
     """
     ordered = employees.order_by("id")
+    histories = _histories(ordered.values("id"))
     rows = ordered.values_list(*_EMPLOYEE_FIELDS).iterator(chunk_size=STREAM_CHUNK)
-    versions = (
-        Employee.history.filter(id__in=ordered.values("id"))
-        .exclude(history_type="-")
-        .order_by("id", "history_date", "history_id")
-        .values_list("id", "assigned_on", "role_id", "department_id")
-        .iterator(chunk_size=STREAM_CHUNK)
-    )
     credential_rows = (
         Credential.objects.filter(employee__in=ordered.values("id"))
         .order_by("employee_id", "id")
         .values_list(*_CREDENTIAL_FIELDS)
         .iterator(chunk_size=STREAM_CHUNK)
     )
-    version = next(versions, None)
     pending = next(credential_rows, None)
     for pk, role_id, department_id, assigned_on, hired_on, terminated_on in rows:
-        by_day: dict[datetime.date, tuple[int, int]] = {}
-        while version is not None and version[0] <= pk:
-            if version[0] == pk and version[1] < assigned_on:
-                by_day[version[1]] = (version[2], version[3])
-            version = next(versions, None)
-        by_day[assigned_on] = (role_id, department_id)
         credentials = []
         while pending is not None and pending[0] <= pk:
             if pending[0] == pk:
                 _, credential_id, type_id, issued_on, expires_on, verification = pending
                 credentials.append(engine.CredentialFact(credential_id, type_id, issued_on, expires_on, verification))
             pending = next(credential_rows, None)
-        yield timeline.PersonHistory(
-            employee_id=pk,
+        assignments, employments = histories.get(pk, ((), ()))
+        if assignments:
+            # The record as it stands is the latest word: a version dated after its assignment was superseded
+            # by it (as `employee_facts` reads it for any day on or after that assignment).
+            current = engine.Assignment(assigned_on, role_id, department_id)
+            assignments = (*(a for a in assignments if a.started_on < assigned_on), current)
+        yield engine.EmployeeFacts(
+            id=pk,
+            role_id=role_id,
+            department_id=department_id,
+            assigned_on=assigned_on,
             hired_on=hired_on,
             terminated_on=terminated_on,
-            assignments=tuple(timeline.Assignment(day, *by_day[day]) for day in sorted(by_day)),
             credentials=tuple(credentials),
+            assignments=assignments,
+            employments=employments,
         )
-
-
-def catalogue_history() -> timeline.CatalogueHistory:
-    """The catalogue versions the timeline evaluates with: the catalogue as it stood on each day."""
-    return timeline.CatalogueHistory(tuple(load_catalogue_history().versions))

@@ -250,7 +250,8 @@ def queue_full_scan() -> None:
 
 
 def queue_timeline_rebuild() -> None:
-    """For requirement changes: today's catalogue answers every day, so past periods of anyone may change."""
+    """For requirement changes: they apply from their day to whoever holds the role then, including people
+    who move into it later, so every person's periods are recomputed (rare: HR edits the catalogue)."""
     from .tasks import timeline_rebuild
 
     transaction.on_commit(lambda: send_task(timeline_rebuild))

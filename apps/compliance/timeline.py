@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import datetime
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import engine
@@ -28,104 +28,43 @@ ONE_DAY = datetime.timedelta(days=1)
 OPEN_END = datetime.date.max
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """A role and department in force from `assigned_on` (an effective date) until the next assignment."""
-
-    assigned_on: datetime.date
-    role_id: int
-    department_id: int
+def _windows(catalogues: engine.CatalogueHistory) -> frozenset[int]:
+    return frozenset(t.renewal_window_days for _, c in catalogues.versions for t in c.types.values())
 
 
-@dataclass(frozen=True, slots=True)
-class PersonHistory:
-    """Everything that decides one employee's statuses on any day: employment, assignments, credentials."""
-
-    employee_id: int
-    hired_on: datetime.date
-    terminated_on: datetime.date | None
-    assignments: tuple[Assignment, ...]  # sorted by assigned_on, one per day
-    credentials: tuple[engine.CredentialFact, ...]
+def _due_offsets(catalogues: engine.CatalogueHistory) -> frozenset[int]:
+    return frozenset(r.due_within_days for _, c in catalogues.versions for r in c.requirements)
 
 
-@dataclass(frozen=True)
-class CatalogueHistory:
-    """The catalogue versions and the day each took effect, oldest first. The first applies to every earlier day."""
-
-    versions: tuple[tuple[datetime.date, engine.Catalogue], ...]
-
-    def __post_init__(self):
-        if not self.versions:
-            raise ValueError("a catalogue history needs at least one version")
-
-    @classmethod
-    def constant(cls, catalogue: engine.Catalogue) -> CatalogueHistory:
-        return cls(((datetime.date.min, catalogue),))
-
-    def on(self, day: datetime.date) -> engine.Catalogue:
-        if len(self.versions) == 1:
-            return self.versions[0][1]
-        index = bisect.bisect_right([start for start, _ in self.versions], day) - 1
-        return self.versions[max(index, 0)][1]
-
-    @property
-    def change_days(self) -> list[datetime.date]:
-        return [start for start, _ in self.versions[1:]]
-
-    @property
-    def windows(self) -> frozenset[int]:
-        return frozenset(t.renewal_window_days for _, c in self.versions for t in c.types.values())
-
-    @property
-    def due_offsets(self) -> frozenset[int]:
-        return frozenset(r.due_within_days for _, c in self.versions for r in c.requirements)
+def _employments(facts: engine.EmployeeFacts) -> tuple[engine.Employment, ...]:
+    return facts.employments or (engine.Employment(facts.hired_on or facts.assigned_on, facts.terminated_on),)
 
 
-def facts_on(history: PersonHistory, day: datetime.date) -> engine.EmployeeFacts | None:
-    """The engine's view of the person on `day`: the assignment in force then; None if none was yet."""
-    index = bisect.bisect_right([a.assigned_on for a in history.assignments], day) - 1
-    if index < 0:
-        return None
-    assignment = history.assignments[index]
-    return engine.EmployeeFacts(
-        id=history.employee_id,
-        role_id=assignment.role_id,
-        department_id=assignment.department_id,
-        assigned_on=assignment.assigned_on,
-        hired_on=history.hired_on,
-        terminated_on=history.terminated_on,
-        credentials=history.credentials,
-    )
-
-
-def change_days(history: PersonHistory, catalogues: CatalogueHistory) -> list[datetime.date]:
+def change_days(facts: engine.EmployeeFacts, catalogues: engine.CatalogueHistory) -> list[datetime.date]:
     """Every day on which this person's answer may differ from the day before, sorted.
 
     A superset is harmless (equal answers merge into one period); a missing day would hide a change,
-    which the property test in tests/compliance/test_timeline.py is there to catch.
+    which the property tests in tests/compliance/test_timeline.py are there to catch.
     """
-    days = {history.hired_on}
-    if history.terminated_on:
-        days.add(history.terminated_on + ONE_DAY)
-    windows = catalogues.windows
-    for credential in history.credentials:
+    days = set(facts.change_days()) | set(catalogues.change_days())
+    windows = _windows(catalogues)
+    for credential in facts.credentials:
         days.add(credential.issued_on)
         if credential.expires_on is not None:
             days.add(credential.expires_on + ONE_DAY)
             days.update(credential.expires_on - datetime.timedelta(days=w) for w in windows)
-    # Due periods count from a hire, an assignment or a catalogue change; the due day and the day after
-    # it are both candidates, whichever of them the engine treats as the first overdue day.
-    anchors = [history.hired_on, *(a.assigned_on for a in history.assignments), *catalogues.change_days]
-    for anchor in anchors:
-        for offset in catalogues.due_offsets:
+    # Due periods count from an assignment, an employment or a requirement coming into force; the due day
+    # and the day after it are both candidates, whichever of them the engine treats as the first overdue day.
+    anchors = {a.started_on for a in facts.assignments} | {facts.assigned_on}
+    anchors |= {e.started_on for e in _employments(facts)} | set(catalogues.change_days())
+    for offset in _due_offsets(catalogues):
+        for anchor in anchors:
             due = anchor + datetime.timedelta(days=offset)
             days.update((due, due + ONE_DAY))
-    days.update(a.assigned_on for a in history.assignments)
-    days.update(catalogues.change_days)
-    if history.terminated_on:
-        # After the day they left nothing changes (a rehire is a new hire day, already in the set).
-        last = history.terminated_on + ONE_DAY
-        days = {d for d in days if d <= last}
+    last = _employments(facts)[-1].ended_on
+    if last is not None:
+        # After the last day of the last employment nothing changes (a rehire would be a later employment).
+        days = {d for d in days if d <= last + ONE_DAY}
     return sorted(days)
 
 
@@ -164,19 +103,19 @@ class Periods:
 
 
 def build(
-    history: PersonHistory,
-    catalogues: CatalogueHistory,
+    facts: engine.EmployeeFacts,
+    catalogues: engine.CatalogueHistory,
     horizon: datetime.date,
     start: datetime.date | None = None,
 ) -> Periods:
     """The person's periods from `start` (default: their first day) with every change before `horizon`."""
-    candidates = change_days(history, catalogues)
-    first = start or history.hired_on
+    candidates = change_days(facts, catalogues)
+    first = start or min(e.started_on for e in _employments(facts))
     split = bisect.bisect_left(candidates, horizon)
     days = [first, *(d for d in candidates[:split] if d > first)] if first < horizon else []
     next_change = candidates[split] if split < len(candidates) else None
 
-    employee_id = history.employee_id
+    employee_id = facts.id
     employee_rows: list[EmployeeRow] = []
     requirement_rows: list[RequirementRow] = []
     open_employee: list | None = None  # [valid_from, key]
@@ -193,19 +132,16 @@ def build(
         valid_from, _, values = open_requirements.pop(requirement_id)
         requirement_rows.append((employee_id, requirement_id, valid_from, day, *values))
 
-    # The engine's facts change only with the assignment: one per assignment, reused on every day under it.
-    facts_by_start = {a.assigned_on: facts_on(history, a.assigned_on) for a in history.assignments}
-    starts = [a.assigned_on for a in history.assignments]
     for day in days:
-        index = bisect.bisect_right(starts, day) - 1
-        facts = facts_by_start[starts[index]] if index >= 0 else None
-        result = engine.evaluate_employee(facts, catalogues.on(day), day) if facts else None
+        result = engine.evaluate_employee(facts, catalogues.on(day), day)
         if result is None:
             close_employee(day)
             for requirement_id in list(open_requirements):
                 close_requirement(requirement_id, day)
             continue
-        key = (result.status.value, facts.role_id, facts.department_id, result.next_expiry)
+        in_force = facts.assignments_on(day)[-1]
+        role_id, department_id = in_force.role_id, in_force.department_id
+        key = (result.status.value, role_id, department_id, result.next_expiry)
         if open_employee is None or open_employee[1] != key:
             close_employee(day)
             open_employee = [day, key]
@@ -215,8 +151,8 @@ def build(
             values = (
                 r.status.value,
                 r.mandatory,
-                facts.role_id,
-                facts.department_id,
+                role_id,
+                department_id,
                 r.reason,
                 r.credential_id,
                 r.expires_on,
@@ -240,8 +176,8 @@ def build(
 
 
 def extend(
-    history: PersonHistory,
-    catalogues: CatalogueHistory,
+    facts: engine.EmployeeFacts,
+    catalogues: engine.CatalogueHistory,
     starts: Mapping[int | None, datetime.date],
     built_to: datetime.date,
     horizon: datetime.date,
@@ -254,7 +190,7 @@ def extend(
     with none open), so the result is exactly what a rebuild to `horizon` would store from there.
     """
     begin = min([built_to, *starts.values()])
-    return _clip(build(history, catalogues, horizon, start=begin), starts, built_to)
+    return _clip(build(facts, catalogues, horizon, start=begin), starts, built_to)
 
 
 def _clip(periods: Periods, starts: Mapping[int | None, datetime.date], default: datetime.date) -> Periods:
@@ -274,8 +210,3 @@ def _clip(periods: Periods, starts: Mapping[int | None, datetime.date], default:
     employee = [r for r in (cut(row, 1, None) for row in periods.employee) if r]
     requirements = [r for r in (cut(row, 2, row[1]) for row in periods.requirements) if r]
     return Periods(employee, requirements, periods.next_change_on)
-
-
-def status_on(rows: Iterable[Sequence], day: datetime.date, valid_from_at: int) -> list[Sequence]:
-    """The rows in force on `day` (for tests and small in-memory look-ups)."""
-    return [row for row in rows if row[valid_from_at] <= day < row[valid_from_at + 1]]

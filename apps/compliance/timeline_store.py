@@ -28,7 +28,7 @@ from apps.core import clock
 from apps.core.bulk import insert_rows
 from apps.organisation.models import Employee
 
-from . import selectors, services, timeline
+from . import engine, selectors, services, timeline
 from .models import EmployeePeriod, RequirementPeriod, TimelinePerson, TimelineState
 
 logger = logging.getLogger(__name__)
@@ -64,17 +64,17 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
-def _compute(employees, horizon: datetime.date, catalogues: timeline.CatalogueHistory):
+def _compute(employees, horizon: datetime.date, catalogues: engine.CatalogueHistory):
     employee_rows, requirement_rows, person_rows = [], [], []
-    for history in selectors.person_histories(employees):
+    for facts in selectors.person_facts(employees):
         try:
-            periods = timeline.build(history, catalogues, horizon)
+            periods = timeline.build(facts, catalogues, horizon)
         except Exception:  # one person's bad data must not stop the others; they keep no rows and are logged
-            logger.exception("timeline: could not build periods for employee %s", history.employee_id)
+            logger.exception("timeline: could not build periods for employee %s", facts.id)
             continue
         employee_rows += periods.employee
         requirement_rows += periods.requirements
-        person_rows.append((history.employee_id, horizon, periods.next_change_on))
+        person_rows.append((facts.id, horizon, periods.next_change_on))
     return employee_rows, requirement_rows, person_rows
 
 
@@ -94,7 +94,8 @@ def rebuild_range(*, first_id: int, last_id: int, horizon: datetime.date | None 
     Rows of employees deleted from the range go too, so chunks that cover all ids leave no strays.
     """
     horizon = horizon or target_horizon()
-    rows = _compute(Employee.objects.filter(id__gte=first_id, id__lte=last_id), horizon, selectors.catalogue_history())
+    employees = Employee.objects.filter(id__gte=first_id, id__lte=last_id)
+    rows = _compute(employees, horizon, selectors.load_catalogue_history())
     with transaction.atomic():
         _lock()
         return _replace(Q(employee_id__gte=first_id, employee_id__lte=last_id), rows)
@@ -111,7 +112,7 @@ def rebuild_people(*, employee_ids: Iterable[int], horizon: datetime.date | None
         state = TimelineState.objects.first()
         # Never build short of the horizon readers trust, whatever day this task runs.
         horizon = max(horizon or target_horizon(), state.horizon if state else datetime.date.min)
-        rows = _compute(Employee.objects.filter(id__in=ids), horizon, selectors.catalogue_history())
+        rows = _compute(Employee.objects.filter(id__in=ids), horizon, selectors.load_catalogue_history())
         return _replace(Q(employee_id__in=ids), rows)
 
 
@@ -133,7 +134,7 @@ def rebuild_finish(*, horizon: datetime.date, started_at: datetime.datetime) -> 
         _lock()
         changed = services.employees_changed_since(started_at)
         if changed:
-            rows = _compute(Employee.objects.filter(id__in=changed), horizon, selectors.catalogue_history())
+            rows = _compute(Employee.objects.filter(id__in=changed), horizon, selectors.load_catalogue_history())
             _replace(Q(employee_id__in=changed), rows)
         now = clock.now()
         state = TimelineState.objects.select_for_update().first() or TimelineState(synced_at=started_at)
@@ -178,7 +179,7 @@ def sync() -> SyncReport | None:
         if state is None:
             return None
         horizon = max(horizon, state.horizon)
-        catalogues = selectors.catalogue_history()
+        catalogues = selectors.load_catalogue_history()
         changed = services.employees_changed_since(state.synced_at)
         if changed:
             _replace(Q(employee_id__in=changed), _compute(Employee.objects.filter(id__in=changed), horizon, catalogues))
@@ -195,7 +196,7 @@ def sync() -> SyncReport | None:
     return report
 
 
-def _extend(employee_ids: list[int], horizon: datetime.date, catalogues: timeline.CatalogueHistory) -> None:
+def _extend(employee_ids: list[int], horizon: datetime.date, catalogues: engine.CatalogueHistory) -> None:
     """Carry these people's open periods (valid_to = OPEN_END) to the new horizon; closed ones stay as stored."""
     if not employee_ids:
         return
@@ -209,9 +210,9 @@ def _extend(employee_ids: list[int], horizon: datetime.date, catalogues: timelin
         starts[pk][requirement_id] = valid_from
     built_to = dict(TimelinePerson.objects.filter(employee_id__in=employee_ids).values_list("employee_id", "built_to"))
     employee_rows, requirement_rows, person_rows = [], [], []
-    for history in selectors.person_histories(Employee.objects.filter(id__in=employee_ids)):
-        pk = history.employee_id
-        periods = timeline.extend(history, catalogues, starts[pk], built_to[pk], horizon)
+    for facts in selectors.person_facts(Employee.objects.filter(id__in=employee_ids)):
+        pk = facts.id
+        periods = timeline.extend(facts, catalogues, starts[pk], built_to[pk], horizon)
         employee_rows += periods.employee
         requirement_rows += periods.requirements
         person_rows.append((pk, horizon, periods.next_change_on))

@@ -13,9 +13,13 @@ from hypothesis import strategies as st
 
 from apps.compliance import timeline
 from apps.compliance.engine import (
+    Assignment,
     Catalogue,
+    CatalogueHistory,
     CertType,
     CredentialFact,
+    EmployeeFacts,
+    Employment,
     PrerequisiteRule,
     RequirementRule,
     Status,
@@ -40,11 +44,14 @@ CATALOGUE = Catalogue(types=TYPES, requirements=REQUIREMENTS, prerequisites=PRER
 # From 2026-06-01 ward nurses need PALS too: a catalogue change day that moves statuses.
 LATER = Catalogue(
     types=TYPES,
-    requirements=[*REQUIREMENTS, RequirementRule(5, NURSE, WARD, frozenset({PALS}), due_within_days=20)],
+    requirements=[
+        *REQUIREMENTS,
+        RequirementRule(5, NURSE, WARD, frozenset({PALS}), due_within_days=20, in_force_from=D(2026, 6, 1)),
+    ],
     prerequisites=PREREQUISITES,
 )
-CONSTANT = timeline.CatalogueHistory.constant(CATALOGUE)
-CHANGING = timeline.CatalogueHistory(((D.min, CATALOGUE), (D(2026, 6, 1), LATER)))
+CONSTANT = CatalogueHistory(((D.min, CATALOGUE),))
+CHANGING = CatalogueHistory(((D.min, CATALOGUE), (D(2026, 6, 1), LATER)))
 HORIZON = D(2028, 6, 1)
 _ids = itertools.count(1)
 
@@ -56,13 +63,20 @@ def card(type_id, issued, expires, verification=Verification.VERIFIED):
 HIRED = D(2024, 1, 15)
 
 
-def history(*credentials, hired=HIRED, assignments=((HIRED, NURSE, ED),), terminated=None):
-    return timeline.PersonHistory(
-        employee_id=7,
-        hired_on=hired,
-        terminated_on=terminated,
-        assignments=tuple(timeline.Assignment(*a) for a in assignments),
+def history(*credentials, hired=HIRED, assignments=((HIRED, NURSE, ED),), terminated=None, employments=None):
+    """A person with their whole record: the current one is the last assignment of the last employment."""
+    employments = employments or ((hired, terminated),)
+    started_on, role_id, department_id = assignments[-1]
+    return EmployeeFacts(
+        id=7,
+        role_id=role_id,
+        department_id=department_id,
+        assigned_on=started_on,
+        hired_on=employments[-1][0],
+        terminated_on=employments[-1][1],
         credentials=tuple(credentials),
+        assignments=tuple(Assignment(*a) for a in assignments),
+        employments=tuple(Employment(*e) for e in employments),
     )
 
 
@@ -72,19 +86,19 @@ def in_force(rows, day, valid_from_at):
 
 def assert_matches_engine(person, catalogues, periods, day):
     """The periods in force on `day` say what the engine says on `day`, reason included."""
-    facts = timeline.facts_on(person, day)
-    expected = evaluate_employee(facts, catalogues.on(day), day) if facts else None
+    expected = evaluate_employee(person, catalogues.on(day), day)
     employee_rows = in_force(periods.employee, day, 1)
     requirement_rows = in_force(periods.requirements, day, 2)
     if expected is None:
         assert employee_rows == [] and requirement_rows == [], day
         return
     assert len(employee_rows) == 1, day
+    assignment = person.assignments_on(day)[-1]
     _, _, _, status, role_id, department_id, next_expiry = employee_rows[0]
     assert (status, role_id, department_id, next_expiry) == (
         expected.status.value,
-        facts.role_id,
-        facts.department_id,
+        assignment.role_id,
+        assignment.department_id,
         expected.next_expiry,
     ), day
     stored = {row[1]: row for row in requirement_rows}
@@ -164,6 +178,18 @@ def test_nobody_has_periods_outside_their_employment():
     assert periods.next_change_on is None
 
 
+def test_a_rehire_is_a_new_employment_and_the_first_stays_on_record():
+    person = history(
+        card(BLS, D(2023, 1, 1), D(2027, 1, 31)),
+        assignments=((HIRED, NURSE, WARD), (D(2025, 9, 1), NURSE, ED)),
+        employments=((HIRED, D(2025, 2, 14)), (D(2025, 9, 1), None)),
+    )
+    periods = timeline.build(person, CONSTANT, HORIZON)
+    spans = [(row[1], row[2], row[5]) for row in periods.employee]
+    assert spans[0] == (HIRED, D(2025, 2, 15), WARD)
+    assert spans[1][0] == D(2025, 9, 1) and {span[2] for span in spans[1:]} == {ED}
+
+
 def test_a_catalogue_change_applies_from_its_day():
     person = history(card(BLS, D(2024, 1, 1), D(2027, 1, 31)), assignments=((D(2024, 1, 15), NURSE, WARD),))
     periods = timeline.build(person, CHANGING, HORIZON)
@@ -195,15 +221,18 @@ def credentials(draw):
 @st.composite
 def people(draw):
     hired = draw(st.dates(min_value=D(2022, 1, 1), max_value=D(2026, 6, 1)))
-    moves = draw(st.lists(st.dates(min_value=hired, max_value=D(2028, 1, 1)), max_size=3, unique=True))
-    assignments = [
-        (day, draw(st.sampled_from([NURSE, MEDIC])), draw(st.sampled_from([ED, WARD])))
-        for day in [hired, *sorted(moves)]
-    ]
-    assignments = [a for i, a in enumerate(assignments) if i == 0 or a[0] > hired]
-    terminated = draw(st.one_of(st.none(), st.dates(min_value=hired, max_value=D(2028, 6, 1))))
+    left = draw(st.one_of(st.none(), st.dates(min_value=hired, max_value=D(2028, 6, 1))))
+    employments = [(hired, left)]
+    starts = [hired]
+    if left is not None and draw(st.booleans()):  # a rehire: a new employment, starting with a new assignment
+        back = draw(st.dates(min_value=left + 2 * ONE_DAY, max_value=left + 600 * ONE_DAY))
+        employments.append((back, draw(st.one_of(st.none(), st.dates(min_value=back, max_value=back + 900 * ONE_DAY)))))
+        starts.append(back)
+    starts += draw(st.lists(st.dates(min_value=hired, max_value=D(2028, 1, 1)), max_size=3))
+    starts = sorted(set(starts))
+    assignments = [(day, draw(st.sampled_from([NURSE, MEDIC])), draw(st.sampled_from([ED, WARD]))) for day in starts]
     cards = draw(st.lists(credentials(), max_size=7, unique_by=lambda c: c.id))
-    return history(*cards, hired=hired, assignments=assignments, terminated=terminated)
+    return history(*cards, assignments=assignments, employments=employments)
 
 
 catalogue_histories = st.sampled_from([CONSTANT, CHANGING])

@@ -207,9 +207,10 @@ def cards(draw):
         max_size=2,
     ),
     held=st.lists(cards(), max_size=5, unique_by=lambda c: (c[0], c[1])),
+    rehire=st.one_of(st.none(), st.tuples(st.integers(1, 600), st.integers(2, 400))),
     days=st.lists(past_or_future, min_size=1, max_size=12),
 )
-def test_stored_periods_answer_as_the_engine_does_on_any_day(catalogue, hired, moves, held, days):
+def test_stored_periods_answer_as_the_engine_does_on_any_day(catalogue, hired, moves, held, rehire, days):
     person = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], hired_on=hired)
     for code, issued, expires, verification in held:
         factories.CredentialFactory(
@@ -219,9 +220,16 @@ def test_stored_periods_answer_as_the_engine_does_on_any_day(catalogue, hired, m
             expires_on=expires,
             verification=verification,
         )
-    for offset, department, role in moves:  # transfers, recorded in history, in whatever order HR entered them
+    for offset, department, role in sorted(moves):  # transfers, recorded in history as they happen
         person.department, person.role = catalogue[department], catalogue[role]
         person.assigned_on = hired + datetime.timedelta(days=offset)
+        person.save()
+    if rehire:  # left, then came back: a second employment, the first one still on record
+        worked, away = rehire
+        person.terminated_on = person.assigned_on + datetime.timedelta(days=worked)
+        person.save()
+        person.hired_on = person.assigned_on = person.terminated_on + datetime.timedelta(days=away)
+        person.terminated_on = None
         person.save()
 
     timeline_store.rebuild_people(employee_ids=[person.id])
