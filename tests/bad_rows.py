@@ -19,6 +19,7 @@ CONSTRAINTS = {
 def unchecked():
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending deferred checks may block ALTER TABLE
             for table, names in CONSTRAINTS.items():
                 for name in names:
                     cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 
 from apps.core import clock
+from apps.organisation import problems
+from apps.organisation.models import DataProblem, Employee
 
 from . import content, emails, rules, selectors
 from .models import Notification, PlanningRun
@@ -74,9 +76,17 @@ def notifications_plan(*, day: datetime.date | None = None, backfill_employee_id
     report = PlanReport()
     batch: list[Notification] = []
     summaries: dict[int, int] = {}
+    skipped: dict[int, str] = {}
     for person in selectors.people(backfill_employee_ids):
         report.people += 1
-        for notice in rules.notices_for(person.facts, day=day, policy=policy, managers=managers.by_department):
+        try:
+            notices = rules.notices_for(person.facts, day=day, policy=policy, managers=managers.by_department)
+            for notice in notices:
+                _check_storable(notice)
+        except Exception as error:  # one person's data never stops everyone's reminders
+            skipped[person.facts.employee_id] = problems.describe(error)
+            continue
+        for notice in notices:
             report.notices += 1
             recipient = managers.emails.get(notice.user_id, "") if notice.user_id else person.email
             row = _row(notice, recipient)
@@ -85,9 +95,12 @@ def notifications_plan(*, day: datetime.date | None = None, backfill_employee_id
                 row.summary_id = _summary_id(summaries, notice.user_id, day, recipient)
             batch.append(row)
         if len(batch) >= PLAN_BATCH:
-            _insert(batch)
+            _insert_isolating(batch, skipped)
             batch = []
-    _insert(batch)
+    _insert_isolating(batch, skipped)
+    planned = Employee.objects.all() if full else Employee.objects.filter(id__in=list(backfill_employee_ids))
+    problems.problems_clear(source=DataProblem.Source.PLANNING, employee_ids=planned.exclude(id__in=list(skipped)))
+    problems.problems_record(source=DataProblem.Source.PLANNING, problems=skipped)
     _revive_rows_with_new_addresses()
     created = Notification.objects.filter(created_at__gte=started)
     report.created = created.count()
@@ -135,6 +148,36 @@ def _row(notice: rules.Notice, recipient: str) -> Notification:
 def _insert(rows: list[Notification]) -> None:
     if rows:
         Notification.objects.bulk_create(rows, batch_size=PLAN_BATCH, ignore_conflicts=True)
+
+
+# The outbox's days_before is a SmallIntegerField: a step outside it (from a date decades off) cannot be stored.
+_DAYS_BEFORE_RANGE = range(-32768, 32768)
+
+
+def _check_storable(notice: rules.Notice) -> None:
+    if notice.days_before not in _DAYS_BEFORE_RANGE:
+        raise ValueError(
+            f"A {notice.kind.label.lower()} about {notice.about_date} would be {abs(notice.days_before)} days "
+            "off: check the hire, assignment and card dates on record."
+        )
+
+
+def _insert_isolating(rows: list[Notification], skipped: dict[int, str]) -> None:
+    """Insert the batch; if the database refuses it, row by row, so only the people whose rows fail are skipped."""
+    try:
+        with transaction.atomic():
+            _insert(rows)
+        return
+    except DatabaseError:
+        pass
+    for row in rows:
+        try:
+            with transaction.atomic():
+                _insert([row])
+        except DatabaseError as error:
+            if row.employee_id is None:
+                raise  # a manager's notice about nobody in particular: not a person's data problem
+            skipped[row.employee_id] = problems.describe(error)
 
 
 def _revive_rows_with_new_addresses() -> None:
