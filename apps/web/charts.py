@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
+from .matrix import Band, band
 from .selectors import Tally, TrendPoint
 
 # Dark enough on white for WCAG AA text contrast; the charts never rely on colour alone (the tables say it all).
@@ -37,6 +38,11 @@ STYLE = Style(
     value_label_font_size=12,
     title_font_size=15,
 )
+# The status colour scale, the same bands as the matrix: green, amber, red, and grey for "no one needs it".
+# Each keeps 3:1 against white (non-text contrast); the printed value and the table say it in words.
+BAND_COLOURS = {Band.GOOD: "#047857", Band.FAIR: "#b45309", Band.POOR: "#b91c1c", Band.NONE: "#6b7280"}
+TONE_COLOURS = {"ok": "#047857", "warn": "#b45309", "bad": "#b91c1c", "info": "#1d4ed8"}
+
 COMMON = {
     "style": STYLE,
     "js": [],
@@ -78,7 +84,10 @@ def _percent(rate: float | None) -> float | None:
 def rates(tallies: Sequence[Tally]) -> SafeString:
     """Compliance rate (%) per slice, as horizontal bars."""
     labels = [tally.label for tally in tallies]
-    values = [_percent(tally.rate) for tally in tallies]
+    values = [
+        {"value": _percent(tally.rate), "color": BAND_COLOURS[band(tally.rate)], "label": BAND_LABELS[band(tally.rate)]}
+        for tally in tallies
+    ]
 
     def draw():
         chart = pygal.HorizontalBar(
@@ -94,6 +103,9 @@ def rates(tallies: Sequence[Tally]) -> SafeString:
     return _cached("rates", (labels, values), draw)
 
 
+BAND_LABELS = {Band.GOOD: "on target", Band.FAIR: "below target", Band.POOR: "well below target", Band.NONE: ""}
+
+
 def _whole_number_ticks(counts: Sequence[int], most: int = 8) -> list[int]:
     """Axis ticks for counts: whole numbers only, at most about `most` of them."""
     top = max(counts, default=0)
@@ -101,17 +113,19 @@ def _whole_number_ticks(counts: Sequence[int], most: int = 8) -> list[int]:
     return list(range(0, top + step, step))
 
 
-def status_counts(labels: Sequence[str], counts: Sequence[int]) -> SafeString:
-    labels, counts = list(labels), list(counts)
+def status_counts(labels: Sequence[str], counts: Sequence[int], tones: Sequence[str]) -> SafeString:
+    """People per status, each bar in its status's tone (the bar's label names the status)."""
+    labels, counts, tones = list(labels), list(counts), list(tones)
+    values = [{"value": n, "color": TONE_COLOURS[tone]} for n, tone in zip(counts, tones, strict=True)]
 
     def draw():
         chart = pygal.HorizontalBar(**COMMON, height=max(120, 40 * len(labels) + 60), value_formatter=str)
         chart.x_labels = labels
         chart.y_labels = _whole_number_ticks(counts)
-        chart.add("People", counts)
+        chart.add("People", values)
         return chart
 
-    return _cached("statuses", (labels, counts), draw)
+    return _cached("statuses", (labels, counts, tones), draw)
 
 
 def renewals(weeks: Sequence[tuple[datetime.date, int]]) -> SafeString:

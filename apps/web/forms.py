@@ -73,6 +73,22 @@ class EmployeeListForm(FilterForm):
     q = forms.CharField(required=False, max_length=100, label="Name or number")
 
 
+class MatrixForm(FilterForm):
+    """The matrix is departments by certifications already: of the filters, role and status remain."""
+
+    def __init__(self, data, *, catalogue: Catalogue, **kwargs):
+        super().__init__(data, catalogue=catalogue, **kwargs)
+        del self.fields["department"], self.fields["certification"]
+
+
+class MatrixCellForm(FilterForm):
+    """One cell: a department and a certification, both required (and the matrix's role and status filters)."""
+
+    def __init__(self, data, *, catalogue: Catalogue, **kwargs):
+        super().__init__(data, catalogue=catalogue, **kwargs)
+        self.fields["department"].required = self.fields["certification"].required = True
+
+
 class AttentionForm(FilterForm):
     status_choices = [(status.value, status.label) for status in ATTENTION_STATUSES]
 

@@ -41,7 +41,23 @@ def test_a_manager_reads_filters_drills_down_and_exports(open_page, live_hospita
     assert "BLS expired on" in page.get_by_role("region", name="Requirements", exact=False).first.inner_text()
     shoot(page, "manager-employee")
 
-    page.get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Training file for a surveyor (print or PDF)").click()
+    page.wait_for_url(f"**/employees/{hospital.edgar.pk}/file/")
+    assert "Training file: Edgar Evans" in page.get_by_role("heading", level=1).inner_text()
+    shoot(page, "manager-training-file")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Matrix").click()
+    page.wait_for_url("**/matrix/")
+    shoot(page, "manager-matrix")
+    page.get_by_role("link", name="met: Emergency Department, BLS", exact=False).click()
+    page.wait_for_url("**/matrix/cell/**")
+    assert page.get_by_role("heading", level=1).inner_text() == "BLS in Emergency Department"
+    shoot(page, "manager-matrix-cell")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
     shoot(page, "manager-people")
     with page.expect_download() as download:
         page.get_by_role("link", name="Export CSV").click()

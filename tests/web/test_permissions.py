@@ -54,6 +54,17 @@ CASES = {
         OVERSIGHT,
     ),
     "people": Case("web:employee_list", lambda h: reverse("web:employee_list"), OVERSIGHT),
+    "matrix": Case("web:matrix", lambda h: reverse("web:matrix"), OVERSIGHT),
+    "matrix-own-cell": Case(
+        "web:matrix_cell",
+        lambda h: f"{reverse('web:matrix_cell')}?department={h.ed.pk}&certification={h.bls.pk}",
+        OVERSIGHT,
+    ),
+    "matrix-other-cell": Case(
+        "web:matrix_cell",
+        lambda h: f"{reverse('web:matrix_cell')}?department={h.icu.pk}&certification={h.bls.pk}",
+        {HR: 200},
+    ),
     "people-csv": Case("web:employee_list", csv("web:employee_list"), OVERSIGHT),
     "attention": Case("web:attention", lambda h: reverse("web:attention"), OVERSIGHT),
     "attention-csv": Case("web:attention", csv("web:attention"), OVERSIGHT),

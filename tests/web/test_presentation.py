@@ -38,6 +38,7 @@ def test_the_engines_iso_dates_are_written_in_the_locales_format():
 
 def test_counts_have_thousands_separators():
     assert render("{{ n|number }} people, {{ rate|percent }}", n=3748, rate=0.91234) == "3,748 people, 91.2%"
+    assert render("{{ rate|percent }}", rate=2 / 3) == "66.7%"
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,9 @@ def pages(hospital):
         "audit report": reverse("web:audit_report") + f"?department={hospital.ed.pk}&as_of={last_month}",
         "verification queue": reverse("web:verification_queue"),
         "an employee": reverse("web:employee_detail", args=[hospital.alice.pk]),
+        "matrix": reverse("web:matrix"),
+        "a matrix cell": reverse("web:matrix_cell") + f"?department={hospital.ed.pk}&certification={hospital.bls.pk}",
+        "a training file": reverse("web:person_file", args=[hospital.alice.pk]),
     }
 
 

@@ -30,6 +30,11 @@ def _status(value) -> Status | None:
         return None
 
 
+def tone(status: Status) -> str:
+    """ok, warn, bad or info: the colour a status is shown in, next to its name."""
+    return _TONES[status]
+
+
 @register.inclusion_tag("web/_status.html")
 def status_badge(value):
     status = _status(value)
@@ -51,7 +56,8 @@ def requirement_label(requirement) -> str:
 
 @register.filter
 def percent(rate) -> str:
-    return "—" if rate is None else f"{formats.number_format(rate * 100, 1)}%"
+    # number_format cuts the decimals off; round first so 2 of 3 reads 66.7%, not 66.6%.
+    return "—" if rate is None else f"{formats.number_format(round(rate * 100, 1), 1)}%"
 
 
 @register.filter

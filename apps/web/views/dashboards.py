@@ -4,18 +4,30 @@ and the audit report. Every one starts from the scoping layer; anyone who overse
 import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Case, Value, When
 from django.http import Http404
 from django.views.decorators.http import require_safe
 
 from apps.certifications.models import Credential
+from apps.compliance import selectors as compliance_selectors
 from apps.compliance.engine import Status
 from apps.core import clock
 from apps.organisation import scoping
 
 from .. import charts, selectors
 from ..exports import csv_response
-from ..forms import AttentionForm, AuditForm, DashboardForm, EmployeeListForm, ForecastForm, RenewalForm
-from ..templatetags.web_tags import requirement_label
+from ..forms import (
+    AttentionForm,
+    AuditForm,
+    DashboardForm,
+    EmployeeListForm,
+    ForecastForm,
+    MatrixCellForm,
+    MatrixForm,
+    RenewalForm,
+)
+from ..matrix import BAND_WORDS, Band, unit_certification_matrix
+from ..templatetags.web_tags import requirement_label, tone
 from .common import oversight_or_404, paginate, render_page
 
 
@@ -52,6 +64,7 @@ def dashboard(request):
     overview.trend = selectors.trend(department_ids=trend_departments, until=day)
     statuses = list(Status)
     context = {
+        "legend": [(band.value, BAND_WORDS[band]) for band in Band],
         "form": form,
         "filters": filters,
         "overview": overview,
@@ -62,7 +75,7 @@ def dashboard(request):
             "roles": charts.rates(overview.by_role),
             "certifications": charts.rates(overview.by_certification),
             "statuses": charts.status_counts(
-                [s.label for s in statuses], [overview.everyone.count(s) for s in statuses]
+                [s.label for s in statuses], [overview.everyone.count(s) for s in statuses], [tone(s) for s in statuses]
             ),
             "renewals": charts.renewals(overview.renewals_by_week),
             "trend": charts.trend(overview.trend),
@@ -216,3 +229,43 @@ def audit_report(request):
         employees=employees, department=department, day=form.cleaned_data["as_of"], catalogue=catalogue
     )
     return render_page(request, "web/audit_report.html", {"report": report, "generated_at": clock.now()})
+
+
+@require_safe
+@login_required
+def matrix(request):
+    """Which unit is behind on which card: compliance per department and certification, each cell a link."""
+    scope = oversight_or_404(request)
+    catalogue = _catalogue(request, scope)
+    form = MatrixForm(request.GET, catalogue=catalogue)
+    grid = unit_certification_matrix(
+        employees=scoping.overseen_employees(request.user, scope), catalogue=catalogue, filters=form.filters()
+    )
+    legend = [(band.value, BAND_WORDS[band]) for band in Band]
+    return render_page(request, "web/matrix.html", {"form": form, "matrix": grid, "legend": legend})
+
+
+@require_safe
+@login_required
+def matrix_cell(request):
+    """The people behind one cell of the matrix: each one's requirement that the certification satisfies."""
+    scope = oversight_or_404(request)
+    catalogue = _catalogue(request, scope)
+    form = MatrixCellForm(request.GET, catalogue=catalogue)
+    if not form.is_valid():
+        raise Http404("No such cell.")  # a department outside the viewer's scope is no valid choice
+    filters = form.filters()
+    results = selectors.stored_requirement_statuses(
+        compliance_selectors.current_run(), scoping.overseen_employees(request.user, scope), filters
+    )
+    worst_first = Case(*(When(status=s.value, then=Value(-s.severity)) for s in Status), default=Value(0))
+    results = selectors.with_people(results).order_by(worst_first, "employee__last_name", "employee__first_name", "id")
+    if _wants_csv(request):
+        return _problem_csv("matrix-cell", _chunked(results))
+    context = {
+        "form": form,
+        "department": catalogue.department_name(filters.department_id),
+        "certification": catalogue.type_name(filters.certification_id),
+        "page": paginate(request, results),
+    }
+    return render_page(request, "web/matrix_cell.html", context)
