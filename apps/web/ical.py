@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 import icalendar
 from django.conf import settings
+from django.utils.formats import date_format
 
 from apps.certifications.models import Credential
 from apps.compliance.engine import Status
@@ -38,19 +39,40 @@ def expiry_calendar(
     calendar.add("x-wr-calname", f"Certification expiry dates: {employee.full_name}")
     stamp = clock.now()
     my_page = f"{settings.SITE_URL}/me/"
+    upload = f"Upload the new card at {my_page}"
+    credentials = list(credentials)
+    by_id = {credential.pk: credential for credential in credentials}
+    limits = _limited_by_prerequisite(compliance)
     for card in latest_cards(credentials):
         code = card.certification_type.code
-        guidance = card.certification_type.renewal_guidance or "Book a renewal course and upload the new card."
+        guidance = card.certification_type.renewal_guidance or "Book a renewal course."
+        limit = limits.get(card.pk)
+        prerequisite = by_id.get(limit[1]) if limit else None
+        if limit and prerequisite is not None:
+            # A dependent card (ACLS) counts only while its prerequisite (BLS) is current: its day is the day it
+            # stops counting, and what to renew is the prerequisite (DOMAIN.md, dependent cards).
+            day, needed = limit[0], prerequisite.certification_type.code
+            summary = f"{code} stops counting: {needed} expires"
+            description = (
+                f"Your {code} card runs to {date_format(card.expires_on)}, but it counts only while your {needed} "
+                f"is current, and the {needed} expires on {date_format(day)}. Renew the {needed} to keep the "
+                f"{code} counting. {upload}"
+            )
+        else:
+            day, summary = card.expires_on, f"{code} card expires"
+            description = (
+                f"Your {code} card (issued {date_format(card.issued_on)}) is valid through "
+                f"{date_format(card.expires_on)}. {guidance} {upload}"
+            )
         calendar.add_component(
             _all_day(
                 uid=f"credential-{card.pk}-expiry@credtrack",
-                day=card.expires_on,
-                summary=f"{code} card expires",
-                description=f"Your {code} card (issued {card.issued_on}) is valid through {card.expires_on}. "
-                f"{guidance} Upload it at {my_page}",
+                day=day,
+                summary=summary,
+                description=description,
                 url=card.certification_type.renewal_url or my_page,
                 stamp=stamp,
-                alarm=f"{code} card expires",
+                alarm=summary,
             )
         )
     for line in compliance.lines if compliance else ():
@@ -68,6 +90,21 @@ def expiry_calendar(
                 )
             )
     return calendar.to_ical()
+
+
+def _limited_by_prerequisite(compliance: PersonCompliance | None) -> dict[int, tuple[datetime.date, int]]:
+    """Card id -> (last day it counts, the prerequisite card that sets that day), from the engine's answers."""
+    limits: dict[int, tuple[datetime.date, int]] = {}
+    for line in compliance.lines if compliance else ():
+        result = line.result
+        if not (result.credential_id and result.expires_on and result.renew_credential_id):
+            continue
+        if result.renew_credential_id == result.credential_id:
+            continue
+        held = limits.get(result.credential_id)
+        if held is None or result.expires_on < held[0]:
+            limits[result.credential_id] = (result.expires_on, result.renew_credential_id)
+    return limits
 
 
 def _all_day(*, uid, day, summary, description, url, stamp, alarm) -> icalendar.Event:

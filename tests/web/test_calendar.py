@@ -53,13 +53,48 @@ def test_the_feed_lists_each_cards_expiry_with_reminders(as_alice, client, hospi
 
     found = events(client, link)
 
-    assert set(found) == {"BLS card expires", "ACLS card expires"}
+    assert set(found) == {"BLS card expires", "ACLS stops counting: BLS expires"}
     bls = found["BLS card expires"]
     assert bls.decoded("dtstart") == hospital.alices_card.expires_on
     assert [alarm.decoded("trigger") for alarm in bls.walk("VALARM")] == [
         datetime.timedelta(days=-30),
         datetime.timedelta(days=-7),
     ]
+
+
+def test_a_dependent_card_shows_the_day_it_stops_counting_with_its_prerequisite(as_alice, hospital):
+    """Alice's ACLS runs for 400 more days but counts only while her BLS, expiring in 40, is current."""
+    acls = hospital.alice.credentials.get(certification_type=hospital.acls)
+
+    found = events(as_alice, make_link(as_alice))
+
+    event = found["ACLS stops counting: BLS expires"]
+    bls_expiry = hospital.alices_card.expires_on
+    assert event.decoded("dtstart") == bls_expiry < acls.expires_on
+    description = str(event["description"])
+    assert f"Your ACLS card runs to {acls.expires_on:%b %-d, %Y}" in description
+    assert f"the BLS expires on {bls_expiry:%b %-d, %Y}. Renew the BLS to keep the ACLS counting." in description
+
+
+def test_a_renewed_prerequisite_gives_the_dependent_card_its_own_date_again(as_alice, hospital):
+    acls = hospital.alice.credentials.get(certification_type=hospital.acls)
+    Credential.objects.create(
+        employee=hospital.alice,
+        certification_type=hospital.bls,
+        issued_on=clock.today(),
+        expires_on=acls.expires_on + datetime.timedelta(days=300),
+        verification=Credential.Verification.VERIFIED,
+    )
+
+    found = events(as_alice, make_link(as_alice))
+
+    assert found["ACLS card expires"].decoded("dtstart") == acls.expires_on
+
+
+def test_each_event_says_where_to_upload_once(as_alice):
+    for event in events(as_alice, make_link(as_alice)).values():
+        description = str(event["description"]).lower()
+        assert description.count("upload") == 1, description
 
 
 def test_a_renewed_card_replaces_the_old_date(as_alice, hospital):
