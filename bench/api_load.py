@@ -35,7 +35,7 @@ from apps.api.models import ApiToken  # noqa: E402
 from apps.api.services import api_token_issue, api_token_revoke  # noqa: E402
 from apps.compliance import services  # noqa: E402
 from apps.core import clock  # noqa: E402
-from apps.organisation import demo  # noqa: E402
+from apps.demo import workforce  # noqa: E402
 from apps.organisation.models import Employee  # noqa: E402
 
 TOKEN_NAME = "api-load-benchmark"
@@ -56,7 +56,7 @@ def seed(employees: int) -> None:
 
 def bench_token() -> str:
     """A fresh token for the demo HR login (revoking the previous run's)."""
-    hr = get_user_model().objects.get(username=demo.HR_USERNAME)
+    hr = get_user_model().objects.get(username=workforce.HR_USERNAME)
     for token in ApiToken.objects.active().filter(name=TOKEN_NAME):
         api_token_revoke(token=token, revoked_by=hr)
     _, secret = api_token_issue(name=TOKEN_NAME, user=hr, created_by=hr)

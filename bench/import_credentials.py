@@ -42,9 +42,9 @@ def main() -> None:
     from django.db import connection
 
     from apps.certifications.models import CertificationType
-    from apps.compliance import services as compliance_services
+    from apps.compliance import tasks as compliance_tasks
     from apps.core import clock
-    from apps.imports import services
+    from apps.imports.credentials import credentials_import
     from apps.imports.parsing import ImportFile
     from apps.organisation.models import Employee
 
@@ -63,7 +63,7 @@ def main() -> None:
     )
 
     queued: list[int] = []
-    compliance_services.queue_recompute = lambda *, employee_ids: queued.append(len(set(employee_ids)))
+    compliance_tasks.queue_recompute = lambda *, employee_ids: queued.append(len(set(employee_ids)))
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "credentials.csv"
@@ -72,10 +72,10 @@ def main() -> None:
         baseline = peak_rss_mb()
 
         started = time.perf_counter()
-        checked = services.credentials_import(file=file, user=user, dry_run=True)
+        checked = credentials_import(file=file, user=user, dry_run=True)
         dry_run = time.perf_counter() - started
         started = time.perf_counter()
-        report = services.credentials_import(file=file, user=user, previewed=checked.ok)
+        report = credentials_import(file=file, user=user, previewed=checked.ok)
         real_run = time.perf_counter() - started
 
     if not report.ok:

@@ -118,10 +118,10 @@ def seed(count: int) -> dict:
 
 
 def plan() -> dict:
-    from apps.notifications import services
+    from apps.notifications import planning
 
     started = time.perf_counter()
-    report = services.notifications_plan()
+    report = planning.notifications_plan()
     return {
         "plan_s": round(time.perf_counter() - started, 2),
         "queued": report.created,
@@ -132,12 +132,12 @@ def plan() -> dict:
 def deliver() -> dict:
     from django.conf import settings
 
-    from apps.notifications import services
+    from apps.notifications import delivery
 
     baseline = rss_mb()
     cpu_before = _cpu_seconds()
     started = time.time()
-    report = services.outbox_deliver()
+    report = delivery.outbox_deliver()
     finished = time.time()
     return {
         "cpu_s": round(_cpu_seconds() - cpu_before, 2),

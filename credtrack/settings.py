@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "apps.imports",
     "apps.api",
     "apps.web",
+    "apps.backoffice",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -4,16 +4,9 @@ these classes decide the rest: anyone without a scope is refused, and writes are
 
 from rest_framework import permissions
 
-from apps.organisation.scoping import Scope, is_hr_admin, oversees_anyone, scope_for
+from apps.organisation.scoping import is_hr_admin, oversees_anyone, request_scope
 
 WRITE_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
-
-
-def request_scope(request) -> Scope:
-    """The caller's scope, computed once per request."""
-    if not hasattr(request, "_credtrack_scope"):
-        request._credtrack_scope = scope_for(request.user)
-    return request._credtrack_scope
 
 
 def may_write(user, model, action: str) -> bool:

@@ -21,6 +21,7 @@ from apps.core import clock
 from apps.organisation import scoping
 from apps.organisation.models import Department, Employee, Role
 from apps.organisation.scoping import Scope
+from apps.organisation.selectors import in_departments_on
 
 Dimension = str  # "department" or "role"
 
@@ -233,7 +234,7 @@ def evaluate_in_scope(
     """(facts, result) for everyone the scope saw on `day`, with the department and role in force that day."""
     employees, departments = scoping.employees_on_any_day(scope)
     if department is not None:
-        employees = employees.filter(selectors.in_departments_on([department.pk]))
+        employees = employees.filter(in_departments_on([department.pk]))
     for facts, result in selectors.evaluate(employees, day):
         if departments is not None and facts.department_id not in departments and facts.id != scope.employee_id:
             continue
@@ -366,7 +367,7 @@ def stored_scope(scope: Scope, department: Department | None = None) -> Q:
 
 def _groups(scope: Scope, dimension: Dimension, seen: set[int], department: Department | None):
     if dimension == "department":
-        departments = scoping.visible_departments(None, scope)
+        departments = scoping.visible_departments(scope)
         if department is not None:
             departments = departments.filter(pk=department.pk)
         return list(departments.order_by("code"))

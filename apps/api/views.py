@@ -22,10 +22,10 @@ from apps.compliance.models import EmployeeStatus, RequirementPeriod, Requiremen
 from apps.core import clock
 from apps.notifications.models import Notification
 from apps.organisation.models import Employee, Role
-from apps.organisation.scoping import visible_departments, visible_employees
+from apps.organisation.scoping import request_scope, visible_departments, visible_employees
 
 from . import filters, selectors, serializers
-from .permissions import InScope, ManagerOrHR, may_write, request_scope
+from .permissions import InScope, ManagerOrHR, may_write
 from .schema import ApiAutoSchema, ErrorSerializer
 
 
@@ -94,7 +94,7 @@ class DepartmentViewSet(CrudViewSet):
     ordering = ["code"]
 
     def get_queryset(self):
-        return visible_departments(self.request.user, self.scope).prefetch_related("managers")
+        return visible_departments(self.scope).prefetch_related("managers")
 
 
 @_crud_docs("role")
@@ -149,7 +149,7 @@ class EmployeeViewSet(CrudViewSet):
     ordering = ["last_name", "first_name", "employee_number"]
 
     def get_queryset(self):
-        return visible_employees(self.request.user, self.scope).select_related("role", "department", "user")
+        return visible_employees(self.scope).select_related("role", "department", "user")
 
     def perform_create(self, serializer):
         super().perform_create(serializer)
@@ -370,9 +370,7 @@ class RollupViewSet(ApiViewSet):
         query = compliance_query(request)
         department = None
         if request.query_params.get("department"):
-            department = (
-                visible_departments(request.user, self.scope).filter(code=request.query_params["department"]).first()
-            )
+            department = visible_departments(self.scope).filter(code=request.query_params["department"]).first()
             if department is None:
                 raise ValidationError({"department": ["No department with this code in your scope."]})
         groups, run, day = selectors.rollups(

@@ -13,8 +13,6 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.core import clock
-from apps.imports.admin import CredentialImportExportMixin
-from apps.notifications.admin_actions import send_reminder_now_for_credentials
 
 from .models import CertificationType, Credential, Prerequisite, Requirement
 from .services import credential_create, credential_reject, credential_verify
@@ -190,8 +188,9 @@ class RejectionForm(forms.Form):
     )
 
 
-@admin.register(Credential)
-class CredentialAdmin(CredentialImportExportMixin, SimpleHistoryAdmin):
+class CredentialAdmin(SimpleHistoryAdmin):
+    """Registered by apps.backoffice, which adds the import and the reminder action."""
+
     list_display = [
         "employee",
         "certification_type",
@@ -220,7 +219,7 @@ class CredentialAdmin(CredentialImportExportMixin, SimpleHistoryAdmin):
     ]
     autocomplete_fields = ["employee", "certification_type"]
     formfield_overrides = {models.FileField: {"widget": ProofFileWidget}}
-    actions = ["verify_selected", "reject_selected", send_reminder_now_for_credentials]
+    actions = ["verify_selected", "reject_selected"]
     fieldsets = [
         (None, {"fields": ["employee", "certification_type", "issued_on", "expires_on"]}),
         ("Card", {"fields": ["issuer", "card_number", "proof", "notes"]}),

@@ -210,12 +210,6 @@ def _histories(employee_ids) -> dict[int, tuple[tuple[engine.Assignment, ...], t
     return {pk: (tuple(assignments[pk].values()), tuple(employments[pk])) for pk in employments}
 
 
-def in_departments_on(department_ids: Iterable[int]) -> Q:
-    """Employees who are, or ever were, in these departments; narrow to a day with `department_ids=`."""
-    ids = list(department_ids)
-    return Q(department_id__in=ids) | Q(id__in=Employee.history.filter(department_id__in=ids).values("id"))
-
-
 def evaluate(
     employees: QuerySet[Employee],
     day: datetime.date,
@@ -226,7 +220,8 @@ def evaluate(
     """Compliance of these employees as things stood on `day` (any day: past, today, or ahead).
 
     With `department_ids`, only those who were in these departments on that day (filter the
-    queryset with `in_departments_on` first, so transferees are found in their old department).
+    queryset with `organisation.selectors.in_departments_on` first, so transferees are found in their old
+    department).
     With `skipped`, a person the rules cannot evaluate (data no date arithmetic can handle) is left
     out and the reason put there, instead of stopping everyone else's answer.
     """

@@ -18,8 +18,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-import kombu.exceptions
-import redis
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -224,60 +222,24 @@ def employees_changed_since(moment: datetime.datetime) -> list[int]:
     return sorted(ids)
 
 
-def queue_recompute(*, employee_ids: Iterable[int]) -> None:
-    """Recompute these employees in the background once the current transaction commits.
-
-    The debt is written in this transaction (PendingRecompute), so it commits or rolls back with the
-    change; the task queued on commit settles it at once, and if the broker is down the sweep does later.
-    """
-    from .tasks import recompute_employees as task  # tasks import this module
-    from .tasks import timeline_rebuild_people
-
-    ids = sorted(set(employee_ids))
-    if ids:
-        PendingRecompute.objects.bulk_create([PendingRecompute(employee_id=pk) for pk in ids], batch_size=5000)
-        transaction.on_commit(lambda: send_task(task, ids))
-        transaction.on_commit(lambda: send_task(timeline_rebuild_people, ids))
+def recomputes_owe(*, employee_ids: list[int]) -> None:
+    """Write down that these employees are owed a recompute, in the caller's transaction, so the debt commits or
+    rolls back with the change; the task queued on commit settles it at once, and if the broker is down the sweep
+    does later (tasks.queue_recompute, tasks.sweep_recomputes)."""
+    PendingRecompute.objects.bulk_create([PendingRecompute(employee_id=pk) for pk in employee_ids], batch_size=5000)
 
 
-def queue_full_scan() -> None:
-    """For catalogue changes that can affect anyone (validity, renewal window, prerequisites)."""
-    from .tasks import full_scan, timeline_rebuild
-
+def full_scan_owe() -> None:
     PendingRecompute.objects.create(employee_id=None)
-    transaction.on_commit(lambda: send_task(full_scan))
-    transaction.on_commit(lambda: send_task(timeline_rebuild))
 
 
-def queue_timeline_rebuild() -> None:
-    """For requirement changes: they apply from their day to whoever holds the role then, including people
-    who move into it later, so every person's periods are recomputed (rare: HR edits the catalogue)."""
-    from .tasks import timeline_rebuild
-
-    transaction.on_commit(lambda: send_task(timeline_rebuild))
+def full_scan_owed() -> bool:
+    """The scan clears the full-scan rows when it starts."""
+    return PendingRecompute.objects.filter(employee_id__isnull=True).exists()
 
 
-def send_task(task, *args) -> bool:
-    """Queue a task; with the broker unreachable, log and go on: the caller's outbox row keeps the debt."""
-    try:
-        task.delay(*args)
-    except (OSError, kombu.exceptions.OperationalError, redis.RedisError) as error:
-        logger.warning("broker unavailable, %s not queued (the recompute outbox keeps the debt): %s", task.name, error)
-        return False
-    return True
-
-
-def recomputes_sweep(*, limit: int = 20_000) -> int:
-    """Settle recomputes the broker never delivered (or whose worker died): the oldest `limit` owed.
-
-    Returns the number of employees recomputed. A full scan owed is queued, not run here, so the sweep stays
-    short; the scan clears the full-scan rows when it starts.
-    """
-    from .tasks import full_scan, timeline_rebuild, timeline_rebuild_people
-
-    if PendingRecompute.objects.filter(employee_id__isnull=True).exists():
-        send_task(full_scan)
-        send_task(timeline_rebuild)
+def recomputes_settle(*, limit: int = 20_000) -> list[int]:
+    """Recompute the first `limit` employees owed one (recompute_employees clears their debt); returns their ids."""
     ids = list(
         PendingRecompute.objects.filter(employee_id__isnull=False)
         .order_by("employee_id")
@@ -285,9 +247,7 @@ def recomputes_sweep(*, limit: int = 20_000) -> int:
         .distinct()[:limit]
     )
     recompute_employees(employee_ids=ids)
-    if ids:
-        send_task(timeline_rebuild_people, ids)
-    return len(ids)
+    return ids
 
 
 def employee_ids_for_requirement(*, role_id: int, department_id: int | None) -> list[int]:

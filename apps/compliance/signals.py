@@ -10,7 +10,8 @@ from django.dispatch import receiver
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.organisation.models import Employee
 
-from .services import employee_ids_for_requirement, queue_full_scan, queue_recompute, queue_timeline_rebuild
+from .services import employee_ids_for_requirement
+from .tasks import queue_full_scan, queue_recompute, queue_timeline_rebuild
 
 
 @receiver([post_save, post_delete], sender=Credential)

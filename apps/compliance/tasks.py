@@ -1,10 +1,13 @@
-"""Celery entry points: thin wrappers that pass ids and call services."""
+"""Celery entry points: thin wrappers that pass ids and call services, and the helpers that queue them."""
 
 import datetime
 import logging
+from collections.abc import Iterable
 
+import kombu.exceptions
+import redis
 from celery import chord, shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from apps.core import clock
 
@@ -100,5 +103,46 @@ def timeline_sync() -> str:
 
 @shared_task(**_RELIABLE, **_RETRY, **_NO_RESULT)
 def sweep_recomputes() -> int:
-    """Every minute: recomputes owed but never delivered (broker down at commit time, a lost task)."""
-    return services.recomputes_sweep()
+    """Every minute: recomputes owed but never delivered (broker down at commit time, a lost task).
+
+    A full scan owed is queued, not run here, so the sweep stays short. Returns the employees recomputed.
+    """
+    if services.full_scan_owed():
+        send_task(full_scan)
+        send_task(timeline_rebuild)
+    ids = services.recomputes_settle()
+    if ids:
+        send_task(timeline_rebuild_people, ids)
+    return len(ids)
+
+
+def send_task(task, *args) -> bool:
+    """Queue a task; with the broker unreachable, log and go on: the caller's outbox row keeps the debt."""
+    try:
+        task.delay(*args)
+    except (OSError, kombu.exceptions.OperationalError, redis.RedisError) as error:
+        logger.warning("broker unavailable, %s not queued (the recompute outbox keeps the debt): %s", task.name, error)
+        return False
+    return True
+
+
+def queue_recompute(*, employee_ids: Iterable[int]) -> None:
+    """Recompute these employees' results and periods in the background once the current transaction commits."""
+    ids = sorted(set(employee_ids))
+    if ids:
+        services.recomputes_owe(employee_ids=ids)
+        transaction.on_commit(lambda: send_task(recompute_employees, ids))
+        transaction.on_commit(lambda: send_task(timeline_rebuild_people, ids))
+
+
+def queue_full_scan() -> None:
+    """For catalogue changes that can affect anyone (validity, renewal window, prerequisites)."""
+    services.full_scan_owe()
+    transaction.on_commit(lambda: send_task(full_scan))
+    transaction.on_commit(lambda: send_task(timeline_rebuild))
+
+
+def queue_timeline_rebuild() -> None:
+    """For requirement changes: they apply from their day to whoever holds the role then, including people
+    who move into it later, so every person's periods are recomputed (rare: HR edits the catalogue)."""
+    transaction.on_commit(lambda: send_task(timeline_rebuild))

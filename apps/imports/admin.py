@@ -1,8 +1,8 @@
 """Import and export in the admin, through django-import-export's views: upload, preview, confirm.
 
-The checking and the writing are services.py's, the same code the management commands run: the
-Resource classes here hand the uploaded bytes to it and turn its report into django-import-export's
-Result, so the library's preview shows new and changed rows, and the rows that are wrong and why.
+The checking and the writing are the importer's (importer.py, staff.py, credentials.py), the same code the
+management commands run: the Resource classes here hand the uploaded bytes to it and turn its report into
+django-import-export's Result, so the library's preview shows new and changed rows, and the rows that are wrong and why.
 
 EmployeeAdmin and CredentialAdmin include StaffImportExportMixin and CredentialImportExportMixin. The
 compliance admin's RequirementStatus page is re-registered below with an export of its findings.
@@ -26,9 +26,13 @@ from apps.compliance.admin import RequirementStatusAdmin, RunFilter
 from apps.compliance.models import RequirementStatus
 from apps.organisation.scoping import is_hr_admin
 
-from . import exporting, services
+from . import exporting
+from .credentials import credentials_import
+from .importer import can_import
 from .layouts import BLANK_CELLS_RULE, CREDENTIAL_COLUMNS, FINDING_COLUMNS, STAFF_COLUMNS
 from .parsing import ENCODING_LABELS, ISO_DATE, FileError, ImportFile
+from .report import NEW, ImportOptions, ImportReport, RowChange
+from .staff import staff_import
 
 DATE_FORMAT_CHOICES = [
     (ISO_DATE, "YYYY-MM-DD (ISO, as credtrack exports)"),
@@ -115,7 +119,7 @@ class ConfirmImportFileForm(ConfirmImportForm):
 class ImportResult(Result):
     """django-import-export's Result, carrying the service's report for the summary and messages."""
 
-    def __init__(self, report: services.ImportReport, headers: list[str]):
+    def __init__(self, report: ImportReport, headers: list[str]):
         super().__init__()
         self.report = report
         self.diff_headers = headers
@@ -126,9 +130,7 @@ class ImportResult(Result):
         self.totals[RowResult.IMPORT_TYPE_INVALID] = report.error_count
         for change in report.changes:
             row = RowResult()
-            row.import_type = (
-                RowResult.IMPORT_TYPE_NEW if change.action == services.NEW else RowResult.IMPORT_TYPE_UPDATE
-            )
+            row.import_type = RowResult.IMPORT_TYPE_NEW if change.action == NEW else RowResult.IMPORT_TYPE_UPDATE
             row.diff = [self._cell(change, name) for name in headers]
             self.append_row_result(row)
         problems: dict[int | None, dict[str, list[str]]] = {}
@@ -140,7 +142,7 @@ class ImportResult(Result):
             )
 
     @staticmethod
-    def _cell(change: services.RowChange, name: str):
+    def _cell(change: RowChange, name: str):
         if name in change.before:
             return format_html(
                 "<del>{}</del> &rarr; <ins>{}</ins>", change.before[name] or "(blank)", change.cells[name]
@@ -155,7 +157,7 @@ class _FileResource(resources.Resource):
     kind = ""
     columns = ()
 
-    def run_import(self, **kwargs) -> services.ImportReport:
+    def run_import(self, **kwargs) -> ImportReport:
         raise NotImplementedError
 
     @classmethod
@@ -170,7 +172,7 @@ class _FileResource(resources.Resource):
         try:
             file = ImportFile.from_bytes(dataset.data, name=name, kind=dataset.kind)
         except FileError as error:
-            report = services.ImportReport(kind=self.kind, file_name=name, dry_run=dry_run)
+            report = ImportReport(kind=self.kind, file_name=name, dry_run=dry_run)
             for row, column, message in error.problems:
                 report.add_error(row, column, message)
         else:
@@ -189,7 +191,7 @@ class StaffResource(_FileResource):
     columns = STAFF_COLUMNS
 
     def run_import(self, **kwargs):
-        return services.staff_import(**kwargs)
+        return staff_import(**kwargs)
 
 
 class CredentialResource(_FileResource):
@@ -197,7 +199,7 @@ class CredentialResource(_FileResource):
     columns = CREDENTIAL_COLUMNS
 
     def run_import(self, **kwargs):
-        return services.credentials_import(**kwargs)
+        return credentials_import(**kwargs)
 
 
 class _HRExportMixin:
@@ -225,7 +227,7 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
     skip_admin_log = True
 
     def has_import_permission(self, request):
-        return services.can_import(request.user, self.model)
+        return can_import(request.user, self.model)
 
     def get_import_context_data(self, **kwargs):
         columns = self.get_import_resource_classes(None)[0].columns
@@ -244,7 +246,7 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
     def get_import_data_kwargs(self, **kwargs):
         form = kwargs.pop("form", None)
         if form is not None and form.is_valid():
-            kwargs["options"] = services.ImportOptions(
+            kwargs["options"] = ImportOptions(
                 encoding=form.cleaned_data["encoding"],
                 date_format=form.cleaned_data["date_format"],
                 backfill=form.cleaned_data["backfill"],

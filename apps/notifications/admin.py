@@ -7,7 +7,7 @@ from django.urls import path
 from apps.core.admin import ReadOnlyAdmin
 from apps.organisation.scoping import is_hr_admin
 
-from . import content, emails, services
+from . import content, delivery, emails, tasks
 from .models import Notification, NotificationPreference, ReminderPolicy
 
 
@@ -60,11 +60,9 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.action(description="Send the selected failed emails again", permissions=["resend"])
     def resend(self, request, queryset):
         selected = queryset.count()
-        queued = services.notifications_resend(notification_ids=queryset.values_list("id", flat=True))
+        queued = delivery.notifications_resend(notification_ids=queryset.values_list("id", flat=True))
         if queued:
-            from .tasks import send_outbox
-
-            transaction.on_commit(send_outbox.delay)
+            transaction.on_commit(tasks.send_outbox.delay)
             self.message_user(request, f"{queued} email(s) queued to be sent again.", messages.SUCCESS)
         if selected - queued:
             self.message_user(request, f"{selected - queued} selected email(s) had not failed; left as they were.")

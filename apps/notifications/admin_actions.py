@@ -1,8 +1,9 @@
 """HR's "send reminder now", as admin actions the employee and credential admins list."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 
-from . import services
+from . import planning, tasks
 
 
 @admin.action(description="Send a reminder email now", permissions=["change"])
@@ -16,8 +17,9 @@ def send_reminder_now_for_credentials(modeladmin, request, queryset):
 
 
 def _queue(modeladmin, request, employee_ids) -> None:
-    report = services.manual_reminders_queue(employee_ids=employee_ids)
+    report = planning.manual_reminders_queue(employee_ids=employee_ids)
     if report.queued:
+        transaction.on_commit(tasks.send_outbox.delay)
         modeladmin.message_user(request, f"Reminder queued for {len(report.queued)} person(s).", messages.SUCCESS)
     if report.already_today:
         modeladmin.message_user(

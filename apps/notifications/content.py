@@ -1,6 +1,6 @@
 """What each email says: the template context for every kind, from plain objects.
 
-The same builders serve real sends (services.py) and HR's preview with sample data (`samples`),
+The same builders serve real sends (delivery.py) and HR's preview with sample data (`samples`),
 so the preview shows exactly what staff and managers receive.
 """
 

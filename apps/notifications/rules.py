@@ -18,7 +18,7 @@ Sequences step by "days before" a date (negative: days after it):
   escalated): one escalation per card to renew and day the lapse began (a lapsed BLS that also
   stops an ACLS counting is one escalation, keyed by the BLS's own requirement), or per missing
   requirement. Only an explicit backfill rolls old lapses into one summary per manager
-  (services.py decides when; the rules only say which escalations are old: `is_backfill`).
+  (planning.py decides when; the rules only say which escalations are old: `is_backfill`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Celery entry points: thin wrappers around the services, on the beat schedule in settings."""
+"""Celery entry points: thin wrappers around planning and delivery, on the beat schedule in settings."""
 
 import datetime
 
@@ -8,7 +8,7 @@ from django.db import DatabaseError
 
 from apps.compliance import services as compliance_services
 
-from . import services
+from . import delivery, planning
 
 # Planning is idempotent and delivery claims rows before sending them: both may safely run again
 # when a worker dies, so acknowledge only once done.
@@ -18,7 +18,7 @@ _RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backo
 
 @shared_task(**_RELIABLE, **_RETRY)
 def plan_notifications(day: str | None = None) -> str:
-    report = services.notifications_plan(day=datetime.date.fromisoformat(day) if day else None)
+    report = planning.notifications_plan(day=datetime.date.fromisoformat(day) if day else None)
     start_senders()
     return str(report)
 
@@ -27,14 +27,14 @@ def plan_notifications(day: str | None = None) -> str:
 def plan_backfill(employee_ids: list[int]) -> str:
     """After an import marked backfill: its people's results first, then their notices, old lapses rolled up."""
     compliance_services.recompute_employees(employee_ids=employee_ids)
-    report = services.notifications_plan(backfill_employee_ids=employee_ids)
+    report = planning.notifications_plan(backfill_employee_ids=employee_ids)
     start_senders()
     return str(report)
 
 
 @shared_task(**_RELIABLE, **_RETRY)
 def plan_digests(day: str | None = None) -> str:
-    count = services.digests_plan(day=datetime.date.fromisoformat(day) if day else None)
+    count = planning.digests_plan(day=datetime.date.fromisoformat(day) if day else None)
     start_senders()
     return f"{count} digests"
 
@@ -50,7 +50,7 @@ def send_outbox() -> str:
     """Deliver what is ready. SMTP failures are recorded on the rows (with their next attempt time),
     not raised: the next run, every few minutes on beat, retries them."""
     budget = settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.8
-    report = services.outbox_deliver(max_seconds=budget)
+    report = delivery.outbox_deliver(max_seconds=budget)
     if report.more:
         send_outbox.delay()
     return str(report)

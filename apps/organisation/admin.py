@@ -2,14 +2,10 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.accounts.provisioning import account_sync
-from apps.certifications.admin import CredentialInline, save_credential_formset
 from apps.core import clock
 from apps.core.admin import ReadOnlyAdmin
-from apps.imports.admin import StaffImportExportMixin
-from apps.notifications.admin_actions import send_reminder_now
 
-from .models import DataProblem, Department, Employee, Role
+from .models import DataProblem, Department, Role
 
 
 @admin.register(Department)
@@ -59,8 +55,9 @@ class EmploymentFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Employee)
-class EmployeeAdmin(StaffImportExportMixin, SimpleHistoryAdmin):
+class EmployeeAdmin(SimpleHistoryAdmin):
+    """Registered by apps.backoffice, which adds what the apps above lend it: credentials, import, reminders."""
+
     list_display = [
         "employee_number",
         "last_name",
@@ -77,19 +74,10 @@ class EmployeeAdmin(StaffImportExportMixin, SimpleHistoryAdmin):
     list_select_related = ["role", "department", "user"]
     search_fields = ["employee_number", "first_name", "last_name", "email", "user__username"]
     autocomplete_fields = ["user", "role", "department"]
-    inlines = [CredentialInline]
-    actions = [send_reminder_now]
     fieldsets = [
         (None, {"fields": ["employee_number", ("first_name", "last_name"), "email", "user"]}),
         ("Assignment", {"fields": ["role", "department", "hired_on", "assigned_on", "terminated_on"]}),
     ]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        account_sync(employee=obj)
-
-    def save_formset(self, request, form, formset, change):
-        save_credential_formset(request, formset)
 
 
 @admin.register(DataProblem)

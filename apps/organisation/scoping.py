@@ -4,6 +4,9 @@
 - Managers see the employees of the departments they manage (as assigned today), and themselves.
 - Staff see only themselves.
 - Anyone else sees nothing. Out-of-scope objects must answer 404, never a hint that they exist.
+
+Views, API views, exports and feeds get the caller's scope once, with `request_scope(request)`, and pass
+it first to everything below: what the scope may see never depends on which caller asks.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from .models import Department, Employee
+from .selectors import in_departments_on
 
 HR_PERMISSION = "organisation.view_organisation"
 
@@ -35,6 +39,13 @@ class Scope:
 
 def is_hr_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.has_perm(HR_PERMISSION))
+
+
+def request_scope(request) -> Scope:
+    """The caller's scope, worked out once per request (pages and API alike)."""
+    if not hasattr(request, "_credtrack_scope"):
+        request._credtrack_scope = scope_for(request.user)
+    return request._credtrack_scope
 
 
 def scope_for(user) -> Scope:
@@ -65,8 +76,8 @@ def employee_condition(scope: Scope, *, include_self: bool = True, via: str = ""
     return condition
 
 
-def visible_employees(user, scope: Scope | None = None) -> QuerySet[Employee]:
-    return Employee.objects.filter(employee_condition(scope or scope_for(user)))
+def visible_employees(scope: Scope) -> QuerySet[Employee]:
+    return Employee.objects.filter(employee_condition(scope))
 
 
 def employees_on_any_day(
@@ -75,8 +86,6 @@ def employees_on_any_day(
     """For a past (or future) day: everyone who may then have been in the scope's departments
     (transferees included), and the department ids to narrow to with
     `compliance.selectors.evaluate(..., department_ids=)` (None: every department)."""
-    from apps.compliance.selectors import in_departments_on
-
     if scope.organisation:
         return Employee.objects.all(), None
     condition = Q(pk__in=[])
@@ -87,29 +96,28 @@ def employees_on_any_day(
     return Employee.objects.filter(condition), scope.department_ids
 
 
-def visible_departments(user, scope: Scope | None = None) -> QuerySet[Department]:
-    scope = scope or scope_for(user)
+def visible_departments(scope: Scope) -> QuerySet[Department]:
     if scope.organisation:
         return Department.objects.all()
     return Department.objects.filter(pk__in=scope.department_ids)
 
 
-def visible_employee_or_404(user, pk, scope: Scope | None = None) -> Employee:
+def visible_employee_or_404(scope: Scope, pk) -> Employee:
     try:
-        return visible_employees(user, scope).get(pk=pk)
+        return visible_employees(scope).get(pk=pk)
     except (Employee.DoesNotExist, ValueError, TypeError):
         raise Http404("No such employee") from None
 
 
-def overseen_employees(user, scope: Scope | None = None) -> QuerySet[Employee]:
+def overseen_employees(scope: Scope) -> QuerySet[Employee]:
     """The people whose compliance the user oversees on dashboards, lists, exports and charts:
     the whole organisation for HR, the managed departments for a manager, never the user themselves."""
-    return Employee.objects.filter(employee_condition(scope or scope_for(user), include_self=False))
+    return Employee.objects.filter(employee_condition(scope, include_self=False))
 
 
-def overseen_employees_on_any_day(user, scope: Scope | None = None) -> tuple[QuerySet[Employee], frozenset[int] | None]:
+def overseen_employees_on_any_day(scope: Scope) -> tuple[QuerySet[Employee], frozenset[int] | None]:
     """overseen_employees for a past day: see employees_on_any_day."""
-    return employees_on_any_day(scope or scope_for(user), include_self=False)
+    return employees_on_any_day(scope, include_self=False)
 
 
 def oversees_anyone(scope: Scope) -> bool:

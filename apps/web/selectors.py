@@ -22,6 +22,7 @@ from apps.compliance.engine import COMPLIANT_STATUSES, Lapse, RequirementResult,
 from apps.compliance.models import ComplianceRun, EmployeeStatus, RequirementStatus, Snapshot
 from apps.notifications.models import Notification
 from apps.organisation.models import Department, Employee, Role
+from apps.organisation.selectors import in_departments_on
 
 ATTENTION_STATUSES = (Status.EXPIRED, Status.MISSING, Status.PREREQUISITE_LAPSED)
 RENEWAL_HORIZONS = (30, 60, 90)
@@ -272,7 +273,7 @@ def overview_on(
     """The same overview as things stood on `day`, with each person's role and department of that day."""
     if filters.department_id:  # one of the caller's departments: the filter form offers no others
         department_ids = {filters.department_id}
-        employees = employees.filter(compliance.in_departments_on(department_ids))
+        employees = employees.filter(in_departments_on(department_ids))
     any_of = {rule.id: rule.any_of for rule in compliance.load_catalogue(day).requirements}
     counts: Counter = Counter()
     by_type: Counter = Counter()
@@ -645,7 +646,7 @@ def audit(
     *, employees: QuerySet[Employee], department: Department, day: datetime.date, catalogue: Catalogue
 ) -> AuditReport:
     """Everyone in the department on `day`, each requirement's status then, and the card that met it."""
-    employees = employees.filter(compliance.in_departments_on([department.pk]))
+    employees = employees.filter(in_departments_on([department.pk]))
     answers = list(compliance.evaluate(employees, day, [department.pk]))
     # Whole sets by subquery rather than long id lists: a fixed number of queries for any department size.
     people = {person.pk: person for person in employees}

@@ -12,6 +12,7 @@ from apps.certifications.models import Credential
 from apps.compliance import selectors, services, tasks
 from apps.compliance.engine import Status
 from apps.compliance.models import ComplianceRun, EmployeeStatus, RequirementStatus, Snapshot
+from apps.organisation.selectors import in_departments_on
 from tests import factories
 from tests.compliance.conftest import ed_nurse, stored_status
 
@@ -186,7 +187,7 @@ def test_as_of_a_past_day_uses_the_assignment_in_force_then(catalogue):
     nurse.save()  # moved to the ED on 2026-03-01, where ACLS is needed by 2026-03-31
 
     def as_of(day, department):
-        employees = factories.EmployeeFactory._meta.model.objects.filter(selectors.in_departments_on([department.id]))
+        employees = factories.EmployeeFactory._meta.model.objects.filter(in_departments_on([department.id]))
         return {facts.id: result.status for facts, result in selectors.evaluate(employees, day, [department.id])}
 
     assert as_of(D(2026, 2, 1), catalogue["ward"]) == {nurse.id: Status.COMPLIANT}

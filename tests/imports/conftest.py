@@ -102,6 +102,6 @@ def recomputes(monkeypatch):
     """Every queue_recompute call, instead of queueing (tests never commit, so nothing would run anyway)."""
     calls = []
     monkeypatch.setattr(
-        "apps.compliance.services.queue_recompute", lambda *, employee_ids: calls.append(sorted(employee_ids))
+        "apps.compliance.tasks.queue_recompute", lambda *, employee_ids: calls.append(sorted(employee_ids))
     )
     return calls

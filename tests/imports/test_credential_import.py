@@ -6,7 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.certifications.models import Credential
-from apps.imports import services
+from apps.imports import importer
+from apps.imports.credentials import CredentialImport, credentials_import
 from apps.organisation.models import Employee
 from tests import factories
 from tests.imports.conftest import CREDENTIAL_HEADER, credential_row, csv_file, csv_rows, xlsx_file
@@ -26,7 +27,7 @@ def staff(org):
 
 def run(rows, user, *, dry_run=False, header=CREDENTIAL_HEADER):
     file = csv_file(csv_rows(header, rows), name="cards.csv")
-    return services.credentials_import(file=file, user=user, dry_run=dry_run)
+    return credentials_import(file=file, user=user, dry_run=dry_run)
 
 
 def messages(report):
@@ -58,7 +59,7 @@ def test_it_creates_verified_credentials_with_proposed_expiry(staff, hr_admin, r
 def test_it_reads_xlsx(staff, hr_admin, recomputes):
     file = xlsx_file(CREDENTIAL_HEADER, [credential_row("E1", "BLS", D(2025, 9, 5)), credential_row("E2", "BLS")])
 
-    report = services.credentials_import(file=file, user=hr_admin)
+    report = credentials_import(file=file, user=hr_admin)
 
     assert report.ok and report.new == 2
     assert set(Credential.objects.values_list("issued_on", flat=True)) == {D(2025, 9, 5)}
@@ -226,7 +227,7 @@ def test_a_database_refusal_imports_nothing_and_says_so(staff, hr_admin, recompu
     def refuse(*args, **kwargs):
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(services, "bulk_create_with_history", refuse)
+    monkeypatch.setattr(importer, "bulk_create_with_history", refuse)
     report = run([credential_row("E1", "BLS")], hr_admin)
 
     assert [str(error) for error in report.errors] == [
@@ -236,7 +237,7 @@ def test_a_database_refusal_imports_nothing_and_says_so(staff, hr_admin, recompu
 
 
 def test_a_failure_while_writing_rolls_everything_back(staff, hr_admin, recomputes, monkeypatch):
-    original = services._CredentialImport.write
+    original = CredentialImport.write
     calls = []
 
     def write_then_find_a_problem(importer, planned):
@@ -244,7 +245,7 @@ def test_a_failure_while_writing_rolls_everything_back(staff, hr_admin, recomput
         calls.append(1)
         importer.report.add_error(99, "issued_on", "Changed since the check.")
 
-    monkeypatch.setattr(services._CredentialImport, "write", write_then_find_a_problem)
+    monkeypatch.setattr(CredentialImport, "write", write_then_find_a_problem)
     report = run([credential_row("E1", "BLS")], hr_admin)
 
     assert calls and not report.ok and not report.committed

@@ -5,9 +5,12 @@ import pytest
 from openpyxl import load_workbook
 
 from apps.certifications.models import Credential
-from apps.imports import exporting, services
+from apps.demo import workforce
+from apps.imports import exporting
+from apps.imports.credentials import credentials_import
 from apps.imports.parsing import ImportFile
-from apps.organisation import demo
+from apps.imports.report import ImportOptions
+from apps.imports.staff import staff_import
 from apps.organisation.models import Department, Employee
 from tests import factories
 
@@ -28,8 +31,8 @@ def export(kind, *, what="staff", **options):
 
 def reimport(data, kind, user, *, what="staff", **options):
     file = ImportFile.from_bytes(data, name=f"{what}.{kind}")
-    run = services.staff_import if what == "staff" else services.credentials_import
-    return run(file=file, user=user, options=services.ImportOptions(**options) if options else None)
+    run = staff_import if what == "staff" else credentials_import
+    return run(file=file, user=user, options=ImportOptions(**options) if options else None)
 
 
 @pytest.fixture
@@ -160,7 +163,7 @@ def test_formula_injection_is_neutralised_in_xlsx_and_still_round_trips(people, 
 
 
 def test_the_demo_organisation_loads_from_its_two_files_and_exports_back_the_same(hr_admin, recomputes):
-    demo.demo_workforce_create(employees=60, seed=3)
+    workforce.demo_workforce_create(employees=60, seed=3)
     staff_file, credentials_file = export("xlsx"), export("csv", what="credentials")
     counts = Employee.objects.count(), Credential.objects.count()
     Credential.objects.all().delete()

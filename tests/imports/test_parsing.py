@@ -2,7 +2,6 @@ import datetime
 
 import pytest
 
-from apps.imports import services
 from apps.imports.layouts import STAFF_COLUMNS
 from apps.imports.parsing import (
     FileError,
@@ -14,6 +13,8 @@ from apps.imports.parsing import (
     read_table,
     unescape_formula,
 )
+from apps.imports.report import ImportOptions
+from apps.imports.staff import staff_import
 from apps.organisation.models import Employee
 from tests.imports.conftest import STAFF_HEADER, csv_rows, staff_row, xlsx_bytes
 
@@ -27,7 +28,7 @@ def staff_bytes(rows, encoding="utf-8", bom=b""):
 
 def import_bytes(data, user, *, name="staff.csv", **options):
     file = ImportFile.from_bytes(data, name=name)
-    return services.staff_import(file=file, user=user, options=services.ImportOptions(**options))
+    return staff_import(file=file, user=user, options=ImportOptions(**options))
 
 
 def errors(report):
@@ -94,7 +95,7 @@ def test_a_date_format_that_cannot_read_its_own_dates_is_refused():
 
 def test_unknown_encodings_are_refused():
     with pytest.raises(ValueError, match="Unknown encoding 'ascii'"):
-        services.ImportOptions(encoding="ascii")
+        ImportOptions(encoding="ascii")
 
 
 def test_xlsx_cells_are_typed_values():

@@ -3,7 +3,8 @@
 import pytest
 
 from apps.certifications.models import Credential
-from apps.imports import services
+from apps.imports.credentials import credentials_import
+from apps.imports.staff import staff_import
 from apps.organisation.models import Employee
 from tests import factories
 from tests.imports.conftest import CREDENTIAL_HEADER, STAFF_HEADER, credential_row, csv_file, csv_rows, staff_row
@@ -18,7 +19,7 @@ def errors(report):
 def test_a_staff_row_from_year_one_is_refused(org, hr_admin, recomputes):
     rows = [staff_row("E1", hired="2024-01-15"), staff_row("E2", hired="0001-01-01")]
 
-    report = services.staff_import(file=csv_file(csv_rows(STAFF_HEADER, rows)), user=hr_admin, dry_run=False)
+    report = staff_import(file=csv_file(csv_rows(STAFF_HEADER, rows)), user=hr_admin, dry_run=False)
 
     assert (3, "hired_on") in errors(report)
     assert not report.committed
@@ -33,7 +34,7 @@ def test_a_card_with_an_implausible_date_is_refused(org, hr_admin, recomputes, i
     factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"])
     rows = [credential_row("E1", "BLS", issued, expires=expires)]
 
-    report = services.credentials_import(file=csv_file(csv_rows(CREDENTIAL_HEADER, rows)), user=hr_admin, dry_run=False)
+    report = credentials_import(file=csv_file(csv_rows(CREDENTIAL_HEADER, rows)), user=hr_admin, dry_run=False)
 
     assert errors(report) == [(2, column)]
     assert not Credential.objects.exists()

@@ -3,7 +3,8 @@ import datetime
 import pytest
 from django.contrib.admin.models import LogEntry
 
-from apps.imports import services
+from apps.imports.report import CHANGED, ImportOptions
+from apps.imports.staff import staff_import
 from apps.organisation.models import Employee
 from tests import factories
 from tests.imports.conftest import STAFF_HEADER, csv_file, csv_rows, staff_row, xlsx_file
@@ -15,9 +16,7 @@ D = datetime.date
 
 def run(rows, user, *, dry_run=False, header=STAFF_HEADER, **options):
     file = csv_file(csv_rows(header, rows), name="staff.csv")
-    return services.staff_import(
-        file=file, user=user, dry_run=dry_run, options=services.ImportOptions(**options) if options else None
-    )
+    return staff_import(file=file, user=user, dry_run=dry_run, options=ImportOptions(**options) if options else None)
 
 
 def messages(report):
@@ -59,7 +58,7 @@ def test_it_creates_employees_from_a_csv_file(org, hr_admin, recomputes):
 def test_it_reads_xlsx_with_real_date_cells(org, hr_admin, recomputes):
     file = xlsx_file(STAFF_HEADER, [staff_row("E1", hired=D(2024, 1, 15)), staff_row("E2", hired="2024-02-01")])
 
-    report = services.staff_import(file=file, user=hr_admin)
+    report = staff_import(file=file, user=hr_admin)
 
     assert report.ok and report.new == 2
     assert Employee.objects.get(employee_number="E1").hired_on == D(2024, 1, 15)
@@ -104,7 +103,7 @@ def test_it_updates_changed_employees_and_records_the_importing_user(org, hr_adm
     )
     created = Employee.objects.get(employee_number="E2").history.get()
     assert (created.history_type, created.history_user) == ("+", hr_admin)
-    change = next(c for c in report.changes if c.action == services.CHANGED)
+    change = next(c for c in report.changes if c.action == CHANGED)
     assert change.before == {"last_name": "Silva", "department": "ED", "assigned_on": "2024-01-15"}
 
 

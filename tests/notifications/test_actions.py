@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from apps.compliance import services as compliance
-from apps.notifications import services
+from apps.notifications import delivery, planning
 from apps.notifications.models import Notification, PlanningRun
 from tests import factories
 from tests.notifications.conftest import D, on, run_day, ward_nurse
@@ -111,8 +111,8 @@ def test_an_import_marked_backfill_rolls_its_peoples_old_lapses_into_one_summary
             for name in ("Ann", "Ben")
         ]
         compliance.recompute_employees(employee_ids=[e.pk for e in imported])
-        services.notifications_plan(backfill_employee_ids=[e.pk for e in imported])
-        services.outbox_deliver()
+        planning.notifications_plan(backfill_employee_ids=[e.pk for e in imported])
+        delivery.outbox_deliver()
     summary = [m for m in mail.outbox if m.to == ["maria@example.org"]]
     assert [m.subject for m in summary] == ["2 lapses found on 1 June 2026 among your staff"]
     later = simulate(D(2026, 6, 2), D(2026, 6, 8))

@@ -5,7 +5,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from apps.compliance import services as compliance
-from apps.notifications import emails, services
+from apps.notifications import emails, planning
 from apps.notifications.models import Notification
 from tests import factories
 from tests.notifications.conftest import D, on, run_day, ward_nurse
@@ -105,7 +105,7 @@ def test_hr_can_send_a_failed_email_again_but_never_a_sent_one(client, hr_admin,
     ward_nurse(catalogue, bls_expires=D(2026, 7, 2))
     with on(TODAY):
         compliance.scan_run()
-        services.notifications_plan()
+        planning.notifications_plan()
     failed = Notification.objects.get(status=Status.READY)
     Notification.objects.filter(id=failed.id).update(status=Status.FAILED, attempts=6, last_error="SMTPDataError")
     client.force_login(hr_admin)

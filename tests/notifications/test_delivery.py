@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.certifications.services import credential_create
 from apps.compliance import services as compliance
-from apps.notifications import services, tasks
+from apps.notifications import delivery, planning, tasks
 from apps.notifications.models import Notification, PlanningRun
 from tests.notifications.backends import FlakyBackend
 from tests.notifications.conftest import D, notification_of, on, ward_nurse
@@ -43,13 +43,13 @@ def queue_reminders(catalogue, count: int) -> list[Notification]:
         ward_nurse(catalogue, bls_expires=TODAY + datetime.timedelta(days=30))
     with on(TODAY):
         compliance.scan_run()
-        services.notifications_plan()
+        planning.notifications_plan()
     return list(Notification.objects.order_by("id"))
 
 
 def deliver(*, hour=12, **kwargs):
     with on(TODAY, hour=hour):
-        return services.outbox_deliver(**kwargs)
+        return delivery.outbox_deliver(**kwargs)
 
 
 @pytest.mark.django_db
@@ -114,9 +114,9 @@ def test_after_the_last_attempt_it_is_failed_and_hr_can_send_it_again(catalogue,
     assert deliver(hour=20).sent == 0  # failed rows wait for a person
 
     with on(TODAY, hour=20):
-        assert services.notifications_resend(notification_ids=[row.id]) == 1
+        assert delivery.notifications_resend(notification_ids=[row.id]) == 1
     assert deliver(hour=20).sent == 1
-    assert services.notifications_resend(notification_ids=[row.id]) == 0  # sent: never again
+    assert delivery.notifications_resend(notification_ids=[row.id]) == 0  # sent: never again
     assert len(mail.outbox) == 1
 
 
@@ -153,9 +153,9 @@ def test_a_row_no_longer_due_when_its_turn_comes_is_cancelled(catalogue):
 def test_a_claimed_row_is_not_claimed_again(catalogue):
     queue_reminders(catalogue, 4)
     with on(TODAY):
-        first = services.outbox_claim(limit=3)
-        second = services.outbox_claim(limit=3)
-        third = services.outbox_claim(limit=3)
+        first = delivery.outbox_claim(limit=3)
+        second = delivery.outbox_claim(limit=3)
+        third = delivery.outbox_claim(limit=3)
     assert len(first) == 3 and len(second) == 1 and third == []
     assert not {r.id for r in first} & {r.id for r in second}
     assert {r.claim for r in first} != {r.claim for r in second}
@@ -166,7 +166,7 @@ def test_rows_left_sending_by_a_dead_worker_are_queued_again(catalogue, settings
     settings.NOTIFICATIONS_SENDING_STALE_MINUTES = 30
     queue_reminders(catalogue, 2)
     with on(TODAY):
-        services.outbox_claim(limit=10)  # and the worker dies
+        delivery.outbox_claim(limit=10)  # and the worker dies
     assert deliver(hour=12).sent == 0
     report = deliver(hour=13)
     assert report.sent == 2
@@ -196,7 +196,7 @@ def _in_threads(target, count=2):
 def test_two_senders_at_once_send_each_email_once(postgres, transactional_db, catalogue):
     rows = queue_reminders(catalogue, 120)
     with on(TODAY):
-        _in_threads(lambda: services.outbox_deliver(batch_size=7))
+        _in_threads(lambda: delivery.outbox_deliver(batch_size=7))
     ids = [notification_of(m).id for m in mail.outbox]
     assert sorted(ids) == [row.id for row in rows]
     assert set(Notification.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
@@ -208,8 +208,8 @@ def test_two_planners_at_once_queue_each_notice_once(postgres, transactional_db,
         ward_nurse(catalogue, bls_expires=TODAY + datetime.timedelta(days=offset))
     with on(TODAY):
         compliance.scan_run()
-        _in_threads(services.notifications_plan, count=3)
-        _in_threads(services.outbox_deliver, count=2)
+        _in_threads(planning.notifications_plan, count=3)
+        _in_threads(delivery.outbox_deliver, count=2)
     keys = [row.key for row in Notification.objects.all()]
     assert len(keys) == len(set(keys)) == 4 + 2  # four reminders, two fresh lapses escalated to Maria
     assert len(mail.outbox) == 6
@@ -223,7 +223,7 @@ def test_planning_reads_a_fixed_number_of_queries_whatever_the_size(catalogue, m
         with on(TODAY):
             compliance.scan_run()
             with CaptureQueriesContext(connection) as queries:
-                services.notifications_plan()
+                planning.notifications_plan()
         return _reads_and_bookkeeping(queries)
 
     assert plan_queries(3) == plan_queries(40)
@@ -249,7 +249,7 @@ def test_a_first_runs_backfill_costs_a_fixed_number_of_queries_per_manager(catal
         with on(TODAY):
             compliance.scan_run()
             with CaptureQueriesContext(connection) as queries:
-                services.notifications_plan()
+                planning.notifications_plan()
         return _reads_and_bookkeeping(queries)
 
     assert plan_queries(3) == plan_queries(40)
@@ -260,7 +260,7 @@ def test_delivery_costs_one_query_per_email_beyond_a_fixed_few_per_batch(catalog
     def deliver_queries(count: int) -> int:
         queue_reminders(catalogue, count)
         with on(TODAY), CaptureQueriesContext(connection) as queries:
-            assert services.outbox_deliver(batch_size=100).sent == count
+            assert delivery.outbox_deliver(batch_size=100).sent == count
         return len(queries)
 
     few, more = deliver_queries(5), deliver_queries(25)

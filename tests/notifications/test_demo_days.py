@@ -14,10 +14,10 @@ from django.core import mail
 from apps.certifications.models import Credential
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import Status
+from apps.demo import workforce
 from apps.notifications import tasks
 from apps.notifications.models import Notification
 from apps.notifications.rules import Kind, current_step
-from apps.organisation import demo
 from apps.organisation.models import Employee
 from tests.notifications.conftest import D, notification_of, on, run_day
 
@@ -52,13 +52,13 @@ def reminder_steps(day: datetime.date, quiet: set[int]) -> dict[tuple[int, datet
 
 def test_two_weeks_of_beat_over_the_demo_workforce(django_user_model):
     with on(START, hour=1):
-        demo.demo_workforce_create(employees=200, seed=7)
+        workforce.demo_workforce_create(employees=200, seed=7)
     # Left out of the reminder oracle: people with proof waiting for HR (acknowledged instead of reminded) and
     # people without an address (held in the outbox and reported to HR).
     quiet = set(
         Credential.objects.filter(verification=Credential.Verification.PENDING).values_list("employee_id", flat=True)
     ) | set(Employee.objects.filter(email="").values_list("id", flat=True))
-    manager = django_user_model.objects.get(username=demo.MANAGER_USERNAME)
+    manager = django_user_model.objects.get(username=workforce.MANAGER_USERNAME)
     yesterday: dict = {}
     sent_by_kind = Counter()
     for offset in range(DAYS):

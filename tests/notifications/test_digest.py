@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.compliance import services as compliance
-from apps.notifications import selectors, services, tasks
+from apps.notifications import planning, selectors, tasks
 from apps.notifications.models import Notification, NotificationPreference
 from credtrack.celery import app
 from tests import factories
@@ -119,7 +119,7 @@ def test_the_digest_reads_a_fixed_number_of_queries_whatever_the_size(catalogue,
 
 def test_planning_digests_reads_a_fixed_number_of_queries(staff, django_assert_max_num_queries):
     with on(MONDAY), django_assert_max_num_queries(8):
-        services.digests_plan()
+        planning.digests_plan()
 
 
 def test_beat_sends_the_digest_on_the_configured_day_and_hour():

@@ -8,7 +8,7 @@ from django.core import mail
 
 from apps.certifications.services import credential_create, credential_reject
 from apps.compliance import services as compliance
-from apps.notifications import services, tasks
+from apps.notifications import delivery, planning, tasks
 from apps.notifications.models import Notification
 from tests import factories
 from tests.notifications.conftest import D, on, run_day, ward_nurse
@@ -64,8 +64,8 @@ def test_running_the_day_twice_sends_nothing_more(catalogue, manager):
     assert len(first) == 3  # a 30-day reminder, an expiry-day reminder, one escalation
     assert run_day(EXPIRY) == []
     with on(EXPIRY):
-        services.notifications_plan()
-        services.outbox_deliver()
+        planning.notifications_plan()
+        delivery.outbox_deliver()
         tasks.plan_notifications.delay()
     assert len(mail.outbox) == 3
 
@@ -152,7 +152,7 @@ def test_people_without_an_address_are_reported_to_hr_and_reminded_once_one_is_a
     settings.HR_CONTACT_EMAIL = "hr@example.org"
     nurse, _ = ward_nurse(catalogue, bls_expires=day(30), email="", first_name="Ned", last_name="Noaddress")
 
-    with caplog.at_level(logging.WARNING, logger="apps.notifications.services"):
+    with caplog.at_level(logging.WARNING, logger="apps.notifications.planning"):
         (report,) = run_day(EXPIRY)
     assert report.to == ["hr@example.org"]
     assert report.subject == "1 notification could not be sent on 30 June 2026: no email address"

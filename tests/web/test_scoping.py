@@ -13,16 +13,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_manager_oversees_their_departments_but_not_their_own_record_elsewhere(hospital):
-    overseen = set(scoping.overseen_employees(hospital.manager))
+    overseen = set(scoping.overseen_employees(scoping.scope_for(hospital.manager)))
 
     assert overseen == {hospital.alice, hospital.edgar}
-    assert hospital.margaret in scoping.visible_employees(hospital.manager)  # she still sees herself
+    assert hospital.margaret in scoping.visible_employees(scoping.scope_for(hospital.manager))  # she still sees herself
 
 
 def test_hr_oversees_everyone_and_staff_nobody(hospital, charlie):
-    assert scoping.overseen_employees(hospital.hr).count() == 5
+    assert scoping.overseen_employees(scoping.scope_for(hospital.hr)).count() == 5
     for nobody in (hospital.alice.user, charlie, AnonymousUser()):
-        assert not scoping.overseen_employees(nobody).exists()
+        assert not scoping.overseen_employees(scoping.scope_for(nobody)).exists()
         assert not scoping.oversees_anyone(scoping.scope_for(nobody))
 
 
@@ -31,7 +31,7 @@ def test_on_a_past_day_a_manager_also_gets_those_who_have_since_moved_away(hospi
     tom.department, tom.assigned_on = hospital.icu, clock.today()
     tom.save()
 
-    employees, department_ids = scoping.overseen_employees_on_any_day(hospital.manager)
+    employees, department_ids = scoping.overseen_employees_on_any_day(scoping.scope_for(hospital.manager))
 
     assert tom in employees
     assert hospital.bob not in employees
@@ -39,10 +39,10 @@ def test_on_a_past_day_a_manager_also_gets_those_who_have_since_moved_away(hospi
 
 
 def test_on_a_past_day_hr_gets_everyone_and_staff_nobody(hospital):
-    employees, department_ids = scoping.overseen_employees_on_any_day(hospital.hr)
+    employees, department_ids = scoping.overseen_employees_on_any_day(scoping.scope_for(hospital.hr))
     assert (employees.count(), department_ids) == (5, None)
 
-    employees, department_ids = scoping.overseen_employees_on_any_day(hospital.alice.user)
+    employees, department_ids = scoping.overseen_employees_on_any_day(scoping.scope_for(hospital.alice.user))
     assert not employees.exists()
     assert department_ids == frozenset()
 

@@ -8,8 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.imports import exporting, services
+from apps.imports import exporting
+from apps.imports.importer import can_import
 from apps.imports.parsing import ENCODINGS, ISO_DATE, FileError, ImportFile, check_date_format, estimate_rows, kind_for
+from apps.imports.report import ImportOptions, ImportReport
 
 # Below this many rows a progress bar is noise.
 PROGRESS_FROM = 2000
@@ -39,7 +41,7 @@ class _Progress:
 class ImportCommand(BaseCommand):
     model = None
 
-    def run_import(self, **kwargs) -> services.ImportReport:
+    def run_import(self, **kwargs) -> ImportReport:
         raise NotImplementedError
 
     def add_arguments(self, parser):
@@ -70,7 +72,7 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            import_options = services.ImportOptions(
+            import_options = ImportOptions(
                 encoding=options["encoding"], date_format=options["date_format"], backfill=options["backfill"]
             )
             file = ImportFile.from_path(options["file"])
@@ -104,7 +106,7 @@ class ImportCommand(BaseCommand):
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"No active user {username!r}.")
-        if not services.can_import(user, self.model):
+        if not can_import(user, self.model):
             raise CommandError(
                 f"{username} may not import {self.model._meta.verbose_name_plural}: that takes an HR admin "
                 "who may add and change them."

@@ -4,28 +4,21 @@ from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from apps.organisation.scoping import Scope, may_verify_credentials, oversees_anyone, scope_for
+from apps.organisation.scoping import Scope, may_verify_credentials, oversees_anyone, request_scope
 
 PAGE_SIZE = 50
 
 
-def scope_of(request) -> Scope:
-    """The user's scope, worked out once per request."""
-    if not hasattr(request, "_credtrack_scope"):
-        request._credtrack_scope = scope_for(request.user)
-    return request._credtrack_scope
-
-
 def oversight_or_404(request) -> Scope:
     """HR and managers only; to anyone else the dashboards do not exist."""
-    scope = scope_of(request)
+    scope = request_scope(request)
     if not oversees_anyone(scope):
         raise Http404("No such page.")
     return scope
 
 
 def render_page(request, template: str, context: dict | None = None, status: int = 200):
-    scope = scope_of(request)
+    scope = request_scope(request)
     navigation = {
         "dashboards": oversees_anyone(scope),
         "organisation": scope.organisation,

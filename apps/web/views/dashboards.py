@@ -32,7 +32,7 @@ from .common import oversight_or_404, paginate, render_page
 
 
 def _catalogue(request, scope):
-    return selectors.catalogue_for(scoping.visible_departments(request.user, scope))
+    return selectors.catalogue_for(scoping.visible_departments(scope))
 
 
 def _wants_csv(request) -> bool:
@@ -50,10 +50,10 @@ def dashboard(request):
     day = form.cleaned_data.get("as_of") or today
     if day == today:
         overview = selectors.overview_today(
-            employees=scoping.overseen_employees(request.user, scope), filters=filters, catalogue=catalogue, day=day
+            employees=scoping.overseen_employees(scope), filters=filters, catalogue=catalogue, day=day
         )
     else:
-        employees, department_ids = scoping.overseen_employees_on_any_day(request.user, scope)
+        employees, department_ids = scoping.overseen_employees_on_any_day(scope)
         overview = selectors.overview_on(
             employees=employees, department_ids=department_ids, filters=filters, catalogue=catalogue, day=day
         )
@@ -93,7 +93,7 @@ def employee_list(request):
     form = EmployeeListForm(request.GET, catalogue=_catalogue(request, scope))
     filters = form.filters()
     people = selectors.employee_list(
-        employees=scoping.overseen_employees(request.user, scope),
+        employees=scoping.overseen_employees(scope),
         filters=filters,
         search=form.cleaned_data.get("q") or "",
         day=clock.today(),
@@ -156,9 +156,7 @@ def _problem_csv(name: str, results):
 def attention(request):
     scope = oversight_or_404(request)
     form = AttentionForm(request.GET, catalogue=_catalogue(request, scope))
-    results = selectors.attention_list(
-        employees=scoping.overseen_employees(request.user, scope), filters=form.filters()
-    )
+    results = selectors.attention_list(employees=scoping.overseen_employees(scope), filters=form.filters())
     if _wants_csv(request):
         return _problem_csv("needs-attention", _chunked(results))
     return render_page(request, "web/attention.html", {"form": form, "page": paginate(request, results)})
@@ -172,7 +170,7 @@ def renewals(request):
     filters = form.filters()
     within = form.cleaned_data.get("within") or selectors.RENEWAL_HORIZONS[-1]
     results = selectors.renewal_list(
-        employees=scoping.overseen_employees(request.user, scope),
+        employees=scoping.overseen_employees(scope),
         filters=filters,
         day=clock.today(),
         within_days=within,
@@ -198,7 +196,7 @@ def forecast(request):
     days = form.cleaned_data.get("days") or 90
     today = clock.today()
     lapses = selectors.forecast_list(
-        employees=scoping.overseen_employees(request.user, scope), filters=filters, day=today, horizon_days=days
+        employees=scoping.overseen_employees(scope), filters=filters, day=today, horizon_days=days
     )
     if _wants_csv(request):
         return _problem_csv("forecast", _lapse_rows(lapses))
@@ -224,7 +222,7 @@ def audit_report(request):
             raise Http404("No such department.")
         return render_page(request, "web/audit_form.html", {"form": form})
     department = next(d for d in catalogue.departments if d.pk == form.cleaned_data["department"])
-    employees, _ = scoping.overseen_employees_on_any_day(request.user, scope)
+    employees, _ = scoping.overseen_employees_on_any_day(scope)
     report = selectors.audit(
         employees=employees, department=department, day=form.cleaned_data["as_of"], catalogue=catalogue
     )

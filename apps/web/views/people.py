@@ -12,14 +12,14 @@ from .. import person_file as files
 from .. import selectors
 from ..cards import card_rows
 from ..forms import PersonFileForm
-from .common import render_page, scope_of
+from .common import render_page
 
 
 @require_safe
 @login_required
 def employee_detail(request, pk: int):
-    scope = scope_of(request)
-    employee = scoping.visible_employee_or_404(request.user, pk, scope)
+    scope = scoping.request_scope(request)
+    employee = scoping.visible_employee_or_404(scope, pk)
     today = clock.today()
     return render_page(
         request,
@@ -37,8 +37,8 @@ def employee_detail(request, pk: int):
 
 def _file_for(request, pk: int):
     """The person (in the viewer's scope, else 404), the day asked for (today if none or invalid) and the form."""
-    scope = scope_of(request)
-    employee = scoping.visible_employee_or_404(request.user, pk, scope)
+    scope = scoping.request_scope(request)
+    employee = scoping.visible_employee_or_404(scope, pk)
     today = clock.today()
     form = PersonFileForm(request.GET if "as_of" in request.GET else None, initial={"as_of": today})
     day = form.cleaned_data["as_of"] if form.is_bound and form.is_valid() else today

@@ -21,7 +21,7 @@ from ..cards import card_rows
 from ..forms import ProofUploadForm
 from ..ical import expiry_calendar
 from ..models import CalendarFeedToken, hash_feed_secret
-from .common import render_page, scope_of
+from .common import render_page
 
 NEW_FEED_LINK = "web:new-calendar-link"
 
@@ -30,7 +30,7 @@ NEW_FEED_LINK = "web:new-calendar-link"
 @login_required
 def home(request):
     """HR and managers to the dashboard, staff to their credentials, anyone else to a polite dead end."""
-    scope = scope_of(request)
+    scope = scoping.request_scope(request)
     if scoping.oversees_anyone(scope):
         return redirect("web:dashboard")
     if scope.employee_id:
@@ -43,10 +43,10 @@ class NoStaffRecord(Exception):
 
 
 def _own_employee(request) -> Employee:
-    scope = scope_of(request)
+    scope = scoping.request_scope(request)
     if not scope.employee_id:
         raise NoStaffRecord
-    return scoping.visible_employee_or_404(request.user, scope.employee_id, scope)
+    return scoping.visible_employee_or_404(scope, scope.employee_id)
 
 
 def _no_staff_record(view):

@@ -9,6 +9,7 @@ from apps.compliance import selectors, services
 from apps.compliance.engine import Status
 from apps.core import clock
 from apps.organisation.models import Department, Employee
+from apps.organisation.selectors import in_departments_on
 
 
 class Command(BaseCommand):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                 department_ids = [Department.objects.get(code=department).id]
             except Department.DoesNotExist:
                 raise CommandError(f"Unknown department code {department!r}") from None
-            employees = employees.filter(selectors.in_departments_on(department_ids))
+            employees = employees.filter(in_departments_on(department_ids))
 
         if day == today and not department:
             with tqdm(total=None, desc="chunks", unit="chunk", disable=no_progress) as bar:

@@ -1,5 +1,5 @@
 from apps.certifications.models import Credential
-from apps.imports import services
+from apps.imports.credentials import credentials_import
 from apps.imports.management.base import ImportCommand
 
 
@@ -12,4 +12,4 @@ class Command(ImportCommand):
     model = Credential
 
     def run_import(self, **kwargs):
-        return services.credentials_import(**kwargs)
+        return credentials_import(**kwargs)

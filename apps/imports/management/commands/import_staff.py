@@ -1,5 +1,5 @@
-from apps.imports import services
 from apps.imports.management.base import ImportCommand
+from apps.imports.staff import staff_import
 from apps.organisation.models import Employee
 
 
@@ -11,4 +11,4 @@ class Command(ImportCommand):
     model = Employee
 
     def run_import(self, **kwargs):
-        return services.staff_import(**kwargs)
+        return staff_import(**kwargs)

@@ -13,7 +13,7 @@ from apps.certifications.dates import default_expiry
 from apps.certifications.models import CertificationType, Credential
 from apps.compliance import engine, selectors
 from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
-from apps.organisation import demo
+from apps.demo import workforce as demo
 from apps.organisation.models import Department, Employee
 
 pytestmark = pytest.mark.django_db

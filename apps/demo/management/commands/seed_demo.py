@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.compliance.services import queue_full_scan
-from apps.organisation import demo
+from apps.compliance.tasks import queue_full_scan
+from apps.demo import workforce
 
 # Below this, a progress bar is noise.
 PROGRESS_FROM = 10_000
@@ -24,8 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="Same seed, same day: the same data (default 1).")
         parser.add_argument(
             "--password",
-            default=demo.DEFAULT_PASSWORD,
-            help=f"Password of the demo logins (default {demo.DEFAULT_PASSWORD!r}).",
+            default=workforce.DEFAULT_PASSWORD,
+            help=f"Password of the demo logins (default {workforce.DEFAULT_PASSWORD!r}).",
         )
         parser.add_argument(
             "--replace",
@@ -45,14 +45,14 @@ class Command(BaseCommand):
             total=count, unit="employees", file=sys.stderr, disable=count < PROGRESS_FROM or options["verbosity"] < 1
         ) as bar:
             try:
-                report = demo.demo_workforce_create(
+                report = workforce.demo_workforce_create(
                     employees=count,
                     seed=options["seed"],
                     password=options["password"],
                     replace=options["replace"],
                     progress=bar.update,
                 )
-            except demo.DemoDataError as error:
+            except workforce.DemoDataError as error:
                 raise CommandError(str(error)) from error
         elapsed = time.perf_counter() - started
         self._summary(report, options, elapsed)
@@ -65,12 +65,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Compliance scan queued: the workers compute everyone's status now.")
 
-    def _summary(self, report: demo.DemoReport, options, elapsed: float) -> None:
+    def _summary(self, report: workforce.DemoReport, options, elapsed: float) -> None:
         write = self.stdout.write
         if report.deleted_employees:
             write(f"Deleted {report.deleted_employees:,} existing employees and their credentials (--replace).")
         if report.catalogue_loaded:
-            write(f"Catalogue was empty: loaded {demo.CATALOGUE_FIXTURE.name}.")
+            write(f"Catalogue was empty: loaded {workforce.CATALOGUE_FIXTURE.name}.")
         write(
             self.style.SUCCESS(
                 f"Seeded {report.employees:,} employees and {report.credentials:,} credentials "
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             )
         )
         write("\nEmployees by situation:")
-        for key, label in demo.SITUATIONS.items():
+        for key, label in workforce.SITUATIONS.items():
             number = report.situations[key]
             if number:
                 write(f"  {label:<50} {number:>9,}  {number / report.employees:6.1%}")
@@ -98,6 +98,6 @@ class Command(BaseCommand):
                 f"\nDemo logins, password {options['password']!r} (for demo use only, never in production):"
             )
         )
-        write(f"  {demo.HR_USERNAME:<14} HR admin (superuser)")
-        write(f"  {demo.MANAGER_USERNAME:<14} manager of {' and '.join(report.managed_departments)}")
-        write(f"  {demo.STAFF_USERNAME:<14} staff member {report.staff_employee}")
+        write(f"  {workforce.HR_USERNAME:<14} HR admin (superuser)")
+        write(f"  {workforce.MANAGER_USERNAME:<14} manager of {' and '.join(report.managed_departments)}")
+        write(f"  {workforce.STAFF_USERNAME:<14} staff member {report.staff_employee}")

@@ -31,8 +31,7 @@ from apps.certifications.dates import add_months, default_expiry
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.core import clock
 from apps.core.bulk import insert_rows
-
-from .models import Department, Employee, Role
+from apps.organisation.models import Department, Employee, Role
 
 CATALOGUE_FIXTURE = settings.BASE_DIR / "fixtures" / "catalogue.json"
 CHUNK_SIZE = 5000
