@@ -183,7 +183,7 @@ def _provision_part(part: Q, *, reactivate: bool, day: datetime.date) -> Provisi
     )
 
     if reactivate:
-        report.reactivated = logins.filter(is_active=False, employee__in=current).update(is_active=True)
+        report.reactivated = User.objects.filter(is_active=False, employee__in=current).update(is_active=True)
     report.deactivated = _deactivate(employees.filter(left_before(day), user__is_active=True).values("user_id"))
     return report
 

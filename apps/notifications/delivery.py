@@ -21,7 +21,9 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 
+from apps.accounts.links import action_url, link_logins, upload_path
 from apps.core import clock
 
 from . import content, emails, rules, selectors
@@ -29,6 +31,10 @@ from .models import Notification
 from .planning import NO_ADDRESS_MESSAGE
 from .rules import Kind
 
+# The emails that ask staff to act: each carries their personal sign-in link (docs/access.md).
+STAFF_KINDS = frozenset(
+    {Kind.REMINDER, Kind.MISSING_BEFORE_DUE, Kind.MISSING_OVERDUE, Kind.PROOF_RECEIVED, Kind.MANUAL_REMINDER}
+)
 logger = logging.getLogger(__name__)
 
 Status = Notification.Status
@@ -139,6 +145,8 @@ class _Batch:
             )
         }
         self._any_of = None
+        # Staff emails carry a personal sign-in link: the logins a link may be made for, one query per batch.
+        self.links = link_logins(employee_ids)
 
     @property
     def any_of(self):
@@ -178,6 +186,15 @@ class _Batch:
         return row.employee.email
 
     def email(self, row: Notification) -> tuple[str, dict]:
+        name, ctx = self._email(row)
+        if row.kind in STAFF_KINDS:
+            # Per recipient, added when sending: everything else in the email is the same for everyone at this step.
+            user = self.links.get(row.employee_id)
+            ctx["upload_url"] = action_url(user, upload_path(ctx.pop("preselect", None)))
+            ctx["me_url"] = action_url(user, reverse("web:me"))
+        return name, ctx
+
+    def _email(self, row: Notification) -> tuple[str, dict]:
         day, types = self.day, self.types
         if row.kind == Kind.REMINDER:
             credential = row.credential
@@ -190,7 +207,7 @@ class _Batch:
                 expires_on=row.about_date,
                 today=day,
                 dependents=content.options_for({r.credential_type_id for r in dependents}, types),
-            )
+            ) | {"preselect": credential.certification_type_id}
         if row.kind == Kind.PROOF_RECEIVED:
             credential = row.credential
             return "proof_received", content.proof_received_context(
@@ -198,9 +215,10 @@ class _Batch:
             )
         if row.kind in (Kind.MISSING_BEFORE_DUE, Kind.MISSING_OVERDUE):
             fact = self.requirement(row)
+            options = content.options_for(fact.any_of, types)
             return str(row.kind), content.missing_context(
-                employee=row.employee, options=content.options_for(fact.any_of, types), due_on=row.about_date, today=day
-            )
+                employee=row.employee, options=options, due_on=row.about_date, today=day
+            ) | {"preselect": options[0].pk if len(options) == 1 else None}
         if row.kind == Kind.BACKFILL_SUMMARY:
             lines = row.rolled_up.select_related("employee__department", "requirement").order_by(
                 "employee__department__name", "employee__last_name", "employee__first_name", "about_date"

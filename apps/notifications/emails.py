@@ -45,6 +45,7 @@ def common_context() -> dict:
     return {
         "site_url": settings.SITE_URL,
         "upload_url": upload_url(),
+        "me_url": absolute(reverse("web:me")),
         "hr_contact": settings.HR_CONTACT_EMAIL,
         "time_zone": settings.TIME_ZONE,
     }
