@@ -191,6 +191,7 @@ class DemoReport:
     community_employees: int = 0
     community_credentials: int = 0
     catalogue_loaded: bool = False
+    catalogue_change: str = ""  # the requirement added mid-year, when the demo loaded the catalogue
     deleted_employees: int = 0
     managed_departments: tuple[str, ...] = ()
     staff_employee: str = ""
@@ -222,6 +223,8 @@ def demo_workforce_create(
     # Committed on its own, before any employee exists: the compliance scans that loading the
     # catalogue queues then run over nobody instead of over the whole new workforce.
     report.catalogue_loaded = catalogue_load_if_absent()
+    if report.catalogue_loaded:
+        report.catalogue_change = _catalogue_history_seed(clock.today())
     with transaction.atomic():
         if existing:
             report.deleted_employees = demo_workforce_delete()
@@ -252,6 +255,55 @@ def catalogue_load_if_absent() -> bool:
         return False
     call_command("loaddata", str(CATALOGUE_FIXTURE), verbosity=0)
     return True
+
+
+# The catalogue has history too: the fixture's rules have been in force since long before anyone was
+# hired, and HR added one requirement in the middle of a year, so past days show the difference.
+CATALOGUE_IN_FORCE_YEARS = 15
+MID_YEAR_ADDITION = ("registered-nurse", "MEDSURG", "ACLS")
+
+
+def _catalogue_history_seed(today: datetime.date) -> str:
+    """Record the loaded catalogue as in force for years, and add one requirement on 1 June; describe it."""
+    since = _noon(today.replace(month=1, day=1, year=today.year - CATALOGUE_IN_FORCE_YEARS))
+    for model in (Requirement, Prerequisite):
+        _created_long_ago(model, since)
+    # Late enough in the past that its due period is over by today.
+    year = today.year if today >= datetime.date(today.year, 7, 15) else today.year - 1
+    added_on = datetime.date(year, 6, 1)
+    role_code, department_code, type_code = MID_YEAR_ADDITION
+    requirement = Requirement(
+        role=Role.objects.get(code=role_code), department=Department.objects.get(code=department_code)
+    )
+    requirement._history_date = _noon(added_on)
+    requirement.save()
+    requirement.any_of.set([CertificationType.objects.get(code=type_code)])
+    return (
+        f"{type_code} for {requirement.role.name.lower()}s in the {requirement.department.name}, "
+        f"required from {added_on} (due within {requirement.due_within_days} days)"
+    )
+
+
+def _created_long_ago(model, when: datetime.datetime) -> None:
+    """A "created" history record for each rule loaded from the fixture (loaddata records none), dated `when`."""
+    historical = model.history.model
+    sets = historical._meta.get_field(f"{historical._meta.model_name}_any_of").related_model
+    owner = f"{model._meta.model_name}_id"
+    columns = [f.attname for f in model._meta.concrete_fields]
+    records = {
+        rule.pk: historical.objects.create(
+            history_date=when, history_type="+", **{name: getattr(rule, name) for name in columns}
+        )
+        for rule in model.objects.all()
+    }
+    through = model.any_of.through
+    sets.objects.bulk_create(
+        sets(history=records[row[owner]], **row) for row in through.objects.values("id", owner, "certificationtype_id")
+    )
+
+
+def _noon(day: datetime.date) -> datetime.datetime:
+    return clock.start_of_day(day) + datetime.timedelta(hours=12)
 
 
 def demo_workforce_delete() -> int:

@@ -319,3 +319,15 @@ def test_skip_scan_queues_nothing(django_capture_on_commit_callbacks):
         seed("--employees", "20")
 
     assert callbacks == []
+
+
+def test_it_seeds_catalogue_history_with_one_requirement_added_mid_year(workforce):
+    added = datetime.date(2025, 6, 1)  # today is 10 March 2026: last year's 1 June
+    assert workforce.catalogue_change == (
+        "ACLS for registered nurses in the Medical-Surgical Unit, required from 2025-06-01 (due within 30 days)"
+    )
+    before, after = selectors.load_catalogue(added - datetime.timedelta(days=1)), selectors.load_catalogue(added)
+    assert len(after.requirements) == len(before.requirements) + 1
+    assert before.changed_on == datetime.date(2011, 1, 1)
+    assert after.changed_on == added
+    assert selectors.load_catalogue(datetime.date(2015, 6, 1)).requirements == before.requirements

@@ -70,7 +70,11 @@ class Command(BaseCommand):
         if report.deleted_employees:
             write(f"Deleted {report.deleted_employees:,} existing employees and their credentials (--replace).")
         if report.catalogue_loaded:
-            write(f"Catalogue was empty: loaded {workforce.CATALOGUE_FIXTURE.name}.")
+            write(
+                f"Catalogue was empty: loaded {workforce.CATALOGUE_FIXTURE.name}, in force for "
+                f"{workforce.CATALOGUE_IN_FORCE_YEARS} years, with one requirement added mid-year: "
+                f"{report.catalogue_change}."
+            )
         write(
             self.style.SUCCESS(
                 f"Seeded {report.employees:,} employees and {report.credentials:,} credentials "
