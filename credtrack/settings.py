@@ -269,6 +269,12 @@ if REDIS_URL:
         "apps.core.health.Redis",
         "apps.core.health.Broker",
     ]
+# Imports (apps/imports/parsing.py): file size, data rows, characters per cell, what an XLSX may inflate to.
+IMPORT_MAX_BYTES = env_in_range("IMPORT_MAX_BYTES", 20 * 1024 * 1024, 1024, 1024**3)
+IMPORT_MAX_ROWS = env_in_range("IMPORT_MAX_ROWS", 200_000, 1, 10_000_000)
+IMPORT_MAX_CELL_CHARS = env_in_range("IMPORT_MAX_CELL_CHARS", 2_000, 100, 1_000_000)
+IMPORT_MAX_UNZIPPED_BYTES = env_in_range("IMPORT_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024, 1024, 8 * 1024**3)
+
 CELERY_BEAT_SCHEDULE = {
     "nightly-compliance-scan": {
         "task": "apps.compliance.tasks.full_scan",

@@ -5,6 +5,11 @@ default, a byte-order mark skipped if present); an 8-bit encoding is refused for
 UTF-8, because decoding it would silently garble every accented name. Dates are read with the one format
 given (ISO YYYY-MM-DD by default); XLSX cells that Excel stores as dates are dates whatever the format.
 Rows are streamed: a file is never held in memory as a table, and can be read again for a second pass.
+
+Hostile or oversized files are refused early (`Limits`, from the IMPORT_MAX_* settings): a file over the size
+limit before any parsing, an XLSX whose parts would inflate past the limit (a zip bomb) from its directory
+alone, a sheet past the row limit as soon as it gets there. A cell over the length limit, or holding a NUL
+character (which PostgreSQL cannot store), is a "Row N, column X" error like any other bad cell.
 """
 
 from __future__ import annotations
@@ -35,6 +40,27 @@ KINDS = ("csv", "xlsx")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _DATE_PARTS = {"%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%b": "Mon", "%B": "Month"}
 _SAMPLE_DAY = datetime.date(2025, 9, 5)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 20 * 1024 * 1024
+    max_rows: int = 200_000
+    max_cell_chars: int = 2_000
+    # What the XLSX parts may inflate to, in all; real workbooks inflate 5-20x, a zip bomb thousands of times.
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+    max_zip_ratio: int = 100
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from django.conf import settings
+
+        return cls(
+            max_bytes=settings.IMPORT_MAX_BYTES,
+            max_rows=settings.IMPORT_MAX_ROWS,
+            max_cell_chars=settings.IMPORT_MAX_CELL_CHARS,
+            max_unzipped_bytes=settings.IMPORT_MAX_UNZIPPED_BYTES,
+        )
 
 
 @dataclass(frozen=True)
@@ -98,8 +124,13 @@ class SourceRow:
         return cell_text(self.cells.get(column))
 
 
-def read_table(file: ImportFile, columns: tuple[Column, ...], *, encoding: str) -> Iterator[SourceRow]:
-    """The data rows of `file`, checked against `columns`; raises FileError for an unusable header."""
+def read_table(
+    file: ImportFile, columns: tuple[Column, ...], *, encoding: str, limits: Limits | None = None
+) -> Iterator[SourceRow]:
+    """The data rows of `file`, checked against `columns`; raises FileError for an unusable header or a file
+    past the limits."""
+    limits = limits or Limits.from_settings()
+    check_size(file, limits)
     records = _records(file, encoding=encoding)
     try:
         _, header = next(records)
@@ -108,13 +139,63 @@ def read_table(file: ImportFile, columns: tuple[Column, ...], *, encoding: str) 
     positions = _header_positions(header, columns)
     width = len(header)
     for number, cells in records:
+        if number > limits.max_rows + 1:
+            raise FileError([(number, None, f"The file has more than {limits.max_rows:,} rows: split it.")])
         if all(_blank(cell) for cell in cells):
             continue
         row = SourceRow(number, {name: cells[i] if i < len(cells) else None for name, i in positions.items()})
+        _check_cells(row, limits)
         unnamed = [i for i, cell in enumerate(cells) if not _blank(cell) and (i >= width or _blank(header[i]))]
         if unnamed:
             row.problems.append((None, f"{len(unnamed)} value(s) in column(s) without a header; remove or name them."))
         yield row
+
+
+def check_size(file: ImportFile, limits: Limits) -> None:
+    """Refuse a file over the size limit, or an XLSX that would inflate past it, before parsing anything."""
+    with file.open() as raw:
+        size = raw.seek(0, io.SEEK_END)
+        if size > limits.max_bytes:
+            raise FileError(
+                [(None, None, f"{file.name} is {_mb(size)}; an import file may be at most {_mb(limits.max_bytes)}.")]
+            )
+        if file.kind != "xlsx":
+            return
+        raw.seek(0)
+        try:
+            with zipfile.ZipFile(raw) as archive:
+                unzipped = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, OSError):
+            raise FileError([(None, None, f"{file.name} is not a readable XLSX workbook.")]) from None
+    if unzipped > limits.max_unzipped_bytes or unzipped > max(size, 1) * limits.max_zip_ratio:
+        raise FileError(
+            [
+                (
+                    None,
+                    None,
+                    f"{file.name} would inflate to {_mb(unzipped)} from {_mb(size)}: that is not an ordinary workbook "
+                    "(a compressed bomb, or one enormous cell). Save the sheet again, or as CSV.",
+                )
+            ]
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _check_cells(row: SourceRow, limits: Limits) -> None:
+    """Cells the database must never see become the row's errors; what is kept of them (NULs removed, the
+    first max_cell_chars) is safe for the lookups that run before the row is refused."""
+    for name, value in row.cells.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            row.problems.append((name, "Contains a NUL character (an invisible control character): retype the cell."))
+            row.cells[name] = value = value.replace("\x00", "")
+        if len(value) > limits.max_cell_chars:
+            row.problems.append((name, f"Longer than {limits.max_cell_chars:,} characters ({len(value):,})."))
+            row.cells[name] = value[: limits.max_cell_chars]
 
 
 def estimate_rows(file: ImportFile) -> int | None:
@@ -253,6 +334,9 @@ def _csv_records(file: ImportFile, encoding: str) -> Iterator[tuple[int, list]]:
             for number, cells in enumerate(reader, start=1):
                 yield number, cells
         except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                message = f"A cell is longer than the csv reader allows (over {csv.field_size_limit():,} characters)."
+                raise FileError([(number + 1, None, message)]) from None
             raise FileError([(number + 1, None, f"Not a readable CSV row ({error}).")]) from None
 
 
