@@ -17,9 +17,10 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.text import capfirst
 
 from apps.certifications.models import CertificationType, Credential, Requirement
+from apps.compliance import periods
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import COMPLIANT_STATUSES, Lapse, RequirementResult, Status
-from apps.compliance.models import ComplianceRun, EmployeeStatus, RequirementStatus, Snapshot
+from apps.compliance.models import ComplianceRun, EmployeeStatus, RequirementPeriod, RequirementStatus, Snapshot
 from apps.notifications.models import Notification
 from apps.organisation.models import Department, Employee, Role
 from apps.organisation.selectors import in_departments_on
@@ -317,6 +318,120 @@ def overview_on(
         renewals_within={days: len(renewing_people[days]) for days in RENEWAL_HORIZONS},
         renewals_per_day=renewal_days.items(),
     )
+
+
+# Any day within the horizon, from the stored status periods ---------------------------------------
+
+
+def overview_from_periods(
+    *,
+    department_ids: Iterable[int] | None,
+    filters: Filters,
+    catalogue: Catalogue,
+    day: datetime.date,
+    today: datetime.date,
+) -> Overview:
+    """The overview on `day` (today, past or ahead, within the periods' horizon) as indexed look-ups and
+    GROUP BYs, counted by the department and role each person had that day (as `overview_on` does from the
+    engine). `department_ids=None`: everyone (HR). Today's overview links to the lists of the current run.
+    """
+    where = Q() if department_ids is None else Q(department_id__in=list(department_ids))
+    if filters.department_id:
+        where &= Q(department_id=filters.department_id)
+    if filters.role_id:
+        where &= Q(role_id=filters.role_id)
+    any_of = {rule.id: rule.any_of for rule in compliance.load_catalogue(day).requirements}
+    requirement_rows = periods.requirement_periods_on(day, where).filter(mandatory=True)
+    people = periods.employee_periods_on(day, where)
+    if filters.status:
+        people = people.filter(status=filters.status.value)
+        requirement_rows = requirement_rows.filter(employee_id__in=people.values("employee_id"))
+    if filters.certification_id:
+        naming = [pk for pk, types in any_of.items() if filters.certification_id in types]
+        requirement_rows = requirement_rows.filter(requirement_id__in=naming)
+        people = people.filter(employee_id__in=requirement_rows.values("employee_id"))
+    counts = [
+        (row["department_id"], row["role_id"], row["status"], row["n"])
+        for row in people.values("department_id", "role_id", "status").annotate(n=Count("id")).order_by()
+    ]
+    by_type = [
+        (type_id, row["status"], row["n"])
+        for row in requirement_rows.values("requirement_id", "status").annotate(n=Count("id")).order_by()
+        for type_id in any_of.get(row["requirement_id"], ())
+    ]
+    attention = requirement_rows.filter(status__in=ATTENTION_STATUSES)
+    preview = attention.select_related("employee__department", "employee__role", "requirement").prefetch_related(
+        "requirement__any_of"
+    )
+    attention_rows = [
+        ProblemRow(r.employee, r.requirement, Status(r.status), r.reason, r.expires_on, r.due_on, r.since)
+        for r in preview.order_by("since", "employee_id", "requirement_id")[:PREVIEW_ROWS]
+    ]
+    renewing = requirement_rows.filter(
+        status__in=COMPLIANT_STATUSES,
+        expires_on__gte=day,
+        expires_on__lte=day + datetime.timedelta(max(RENEWAL_HORIZONS)),
+    )
+    within = renewing.aggregate(
+        **{
+            f"d{days}": Count("employee_id", distinct=True, filter=Q(expires_on__lte=day + datetime.timedelta(days)))
+            for days in RENEWAL_HORIZONS
+        }
+    )
+    per_day = renewing.values("expires_on").annotate(n=Count("id")).order_by().values_list("expires_on", "n")
+    return _overview(
+        day=day,
+        stored=day == today,
+        run=compliance.current_run() if day == today else None,
+        counts=counts,
+        by_type=by_type,
+        catalogue=catalogue,
+        filters=filters,
+        attention=attention_rows,
+        attention_total=attention.count(),
+        renewals_within={days: within[f"d{days}"] for days in RENEWAL_HORIZONS},
+        renewals_per_day=per_day,
+    )
+
+
+@dataclass(frozen=True)
+class PeriodLapse:
+    """A forecast lapse read from the periods, shaped like the engine's Lapse for `problem_rows`."""
+
+    employee_id: int
+    requirement_id: int
+    on: datetime.date
+    status: Status
+    reason: str
+
+
+def forecast_from_periods(
+    *, department_ids: Iterable[int] | None, filters: Filters, day: datetime.date, horizon_days: int
+) -> list[PeriodLapse]:
+    """Who stops being compliant within `horizon_days` after `day` if nobody renews: one query on the periods."""
+    where = Q() if department_ids is None else Q(department_id__in=list(department_ids))
+    if filters.department_id:
+        where &= Q(department_id=filters.department_id)
+    if filters.role_id:
+        where &= Q(role_id=filters.role_id)
+    lapses = periods.lapses_within(day, horizon_days, where)
+    if filters.certification_id:
+        lapses = lapses.filter(
+            requirement_id__in=Requirement.any_of.through.objects.filter(
+                certificationtype_id=filters.certification_id
+            ).values("requirement_id")
+        )
+    # What each lapse turns into, from the periods starting inside the horizon: a second query, no join.
+    starting = RequirementPeriod.objects.filter(
+        where, valid_from__gt=day, valid_from__lte=day + datetime.timedelta(horizon_days)
+    ).values_list("employee_id", "requirement_id", "valid_from", "status", "reason")
+    what = {(e, r, on): (status, reason) for e, r, on, status, reason in starting}
+    found = [
+        PeriodLapse(row["employee_id"], row["requirement_id"], row["on"], Status(status), reason)
+        for row in lapses
+        for status, reason in [what[(row["employee_id"], row["requirement_id"], row["on"])]]
+    ]
+    return [lapse for lapse in found if not filters.status or lapse.status == filters.status]
 
 
 def _matches(facts, result, filters: Filters, any_of: Mapping[int, frozenset[int]]) -> bool:

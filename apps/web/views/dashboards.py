@@ -9,6 +9,7 @@ from django.http import Http404
 from django.views.decorators.http import require_safe
 
 from apps.certifications.models import Credential
+from apps.compliance import periods
 from apps.compliance import selectors as compliance_selectors
 from apps.compliance.engine import Status
 from apps.core import clock
@@ -48,7 +49,12 @@ def dashboard(request):
     filters = form.filters()
     today = clock.today()
     day = form.cleaned_data.get("as_of") or today
-    if day == today:
+    if periods.covers(day):
+        _, department_ids = scoping.overseen_employees_on_any_day(scope)
+        overview = selectors.overview_from_periods(
+            department_ids=department_ids, filters=filters, catalogue=catalogue, day=day, today=today
+        )
+    elif day == today:
         overview = selectors.overview_today(
             employees=scoping.overseen_employees(scope), filters=filters, catalogue=catalogue, day=day
         )
@@ -195,9 +201,15 @@ def forecast(request):
     filters = form.filters()
     days = form.cleaned_data.get("days") or 90
     today = clock.today()
-    lapses = selectors.forecast_list(
-        employees=scoping.overseen_employees(scope), filters=filters, day=today, horizon_days=days
-    )
+    if periods.covers(today, until=today + datetime.timedelta(days)):
+        _, department_ids = scoping.overseen_employees_on_any_day(scope)
+        lapses = selectors.forecast_from_periods(
+            department_ids=department_ids, filters=filters, day=today, horizon_days=days
+        )
+    else:
+        lapses = selectors.forecast_list(
+            employees=scoping.overseen_employees(scope), filters=filters, day=today, horizon_days=days
+        )
     if _wants_csv(request):
         return _problem_csv("forecast", _lapse_rows(lapses))
     page = paginate(request, lapses)
