@@ -11,7 +11,7 @@ import pytest
 
 from apps.certifications.models import Credential
 from apps.compliance import services as compliance
-from apps.notifications import services
+from apps.notifications import planning
 from apps.notifications.models import Notification
 from apps.organisation.models import DataProblem
 from tests.bad_rows import unchecked
@@ -36,7 +36,7 @@ def test_everyone_else_still_gets_their_reminders(alice_and_legacy_bob, caplog):
     alice, bob = alice_and_legacy_bob
 
     with on(TODAY):
-        report = services.notifications_plan()
+        report = planning.notifications_plan()
 
     assert Notification.objects.filter(employee=alice, kind="reminder", days_before=30).exists()
     assert not Notification.objects.filter(employee=bob).exists()
@@ -50,11 +50,11 @@ def test_everyone_else_still_gets_their_reminders(alice_and_legacy_bob, caplog):
 def test_the_problem_goes_once_hr_fixes_the_dates(alice_and_legacy_bob):
     alice, bob = alice_and_legacy_bob
     with on(TODAY):
-        services.notifications_plan()
+        planning.notifications_plan()
         Credential.objects.filter(employee=bob).update(issued_on=D(2024, 3, 1), expires_on=D(2026, 3, 31))
         compliance.recompute_employees(employee_ids=[bob.pk])
 
-        services.notifications_plan()
+        planning.notifications_plan()
 
     assert not DataProblem.objects.exists()
     assert Notification.objects.filter(employee=bob).exists()
@@ -65,18 +65,18 @@ def test_a_row_the_database_refuses_skips_only_its_person(alice_and_legacy_bob, 
     from django.db import DataError
 
     alice, bob = alice_and_legacy_bob
-    monkeypatch.setattr(services, "_check_storable", lambda notice: None)
-    insert = services._insert
+    monkeypatch.setattr(planning, "_check_storable", lambda notice: None)
+    insert = planning._insert
 
     def refuses_bob(rows):
         if any(row.employee_id == bob.pk for row in rows):
             raise DataError('value "-37128" is out of range for type smallint')
         insert(rows)
 
-    monkeypatch.setattr(services, "_insert", refuses_bob)
+    monkeypatch.setattr(planning, "_insert", refuses_bob)
 
     with on(TODAY):
-        services.notifications_plan()
+        planning.notifications_plan()
 
     assert Notification.objects.filter(employee=alice, kind="reminder").exists()
     assert DataProblem.objects.get().employee == bob
