@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which would read a whole upload looking for its token.
+    "apps.core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -275,6 +277,12 @@ IMPORT_MAX_ROWS = env_in_range("IMPORT_MAX_ROWS", 200_000, 1, 10_000_000)
 IMPORT_MAX_CELL_CHARS = env_in_range("IMPORT_MAX_CELL_CHARS", 2_000, 100, 1_000_000)
 IMPORT_MAX_UNZIPPED_BYTES = env_in_range("IMPORT_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024, 1024, 8 * 1024**3)
 
+# The largest request body accepted (an import file plus its form); larger ones are refused from their
+# Content-Length before anything is read. Proof uploads are held to their own 10 MB by their validator.
+MAX_REQUEST_BODY_BYTES = env_in_range("MAX_REQUEST_BODY_BYTES", IMPORT_MAX_BYTES + 1024 * 1024, 1024, 2 * 1024**3)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files (Django's default is 2.5 MB)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads go to a temporary file, deleted after the request
+
 CELERY_BEAT_SCHEDULE = {
     "nightly-compliance-scan": {
         "task": "apps.compliance.tasks.full_scan",
@@ -398,6 +406,12 @@ SPECTACULAR_SETTINGS = {
     # Separate request and response components: read-only fields and file uploads are then described exactly.
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API's documentation describes every field of personal data: for signed-in users unless opened up.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if env_bool("API_DOCS_PUBLIC", default=False)
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ComplianceStatusEnum": "apps.api.serializers.STATUS_CHOICES",
         "OutboxStatusEnum": "apps.notifications.models.Notification.Status",

@@ -13,6 +13,7 @@ from apps.core.validators import validate_plausible_event
 from apps.organisation.models import Department, Employee, Role
 
 from .dates import default_expiry
+from .validators import proof_extension
 
 
 class CertificationType(models.Model):
@@ -116,8 +117,14 @@ class Requirement(models.Model):
 
 
 def proof_upload_path(instance, filename):
-    # A random name: the uploader's file name says nothing to anyone and cannot be guessed.
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    # A random name: the uploader's file name says nothing to anyone and cannot be guessed. The extension is
+    # the one the content earned (validate_proof_file let only PDF, JPEG and PNG in), never the uploader's: a
+    # polyglot named card.html is stored as .pdf and served as one.
+    if instance.proof and not instance.proof._committed:  # an upload on its way in: its content decides
+        suffix = proof_extension(instance.proof)
+    else:  # FieldFile.save(name, content) names the file before binding it: only known safe suffixes stay
+        suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        suffix = suffix if suffix in {"pdf", "jpg", "png"} else "bin"
     return f"proof/{secrets.token_urlsafe(24)}.{suffix}"
 
 

@@ -28,3 +28,15 @@ def validate_proof_file(upload) -> None:
             code="invalid_file_type",
             params={"types": ", ".join(PROOF_TYPES.values())},
         )
+
+
+_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def proof_extension(upload) -> str:
+    """The extension of the type the file's content shows ("bin" for anything validation would have refused)."""
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    upload.seek(0)
+    kind = filetype.guess(upload.read(SNIFF_BYTES))
+    upload.seek(position)
+    return _EXTENSIONS.get(kind.mime, "bin") if kind else "bin"

@@ -57,7 +57,9 @@ def hr_token(live_server, transactional_db, settings):
 
 
 def test_the_live_server_serves_the_schema_being_fuzzed(live_server, hr_token):
-    response = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=30)
+    response = requests.get(
+        f"{live_server.url}/api/schema/?format=json", headers={"Authorization": f"Bearer {hr_token}"}, timeout=30
+    )
 
     assert response.json() == OPENAPI
 

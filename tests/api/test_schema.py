@@ -35,10 +35,26 @@ def test_every_operation_documents_its_errors(client, hr_admin):
 
 
 @pytest.mark.parametrize(("url", "asset"), [("/api/docs/", "swagger-ui-dist"), ("/api/redoc/", "redoc")])
-def test_the_documentation_pages_use_no_cdn(client, url, asset):
+def test_the_documentation_pages_use_no_cdn(client, hr_admin, url, asset):
+    client.force_login(hr_admin)
+
     response = client.get(url)
 
     page = response.content.decode()
     assert response.status_code == 200
     assert f"/static/drf_spectacular_sidecar/{asset}" in page
     assert "cdn." not in page and "unpkg" not in page
+
+
+@pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/", "/api/schema/", "/api/docs/?script="])
+def test_the_documentation_is_for_signed_in_users(client, url):
+    assert client.get(url).status_code in (401, 403)
+
+
+def test_the_swagger_page_runs_no_inline_script(client, hr_admin):
+    client.force_login(hr_admin)
+
+    page = client.get("/api/docs/").content.decode()
+
+    assert "<script>" not in page.replace(" ", "")
+    assert client.get("/api/docs/?script=").status_code == 200

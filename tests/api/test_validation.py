@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.certifications import validators
+from apps.certifications.models import Credential
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,14 @@ def test_a_nul_character_is_a_400_not_a_server_error(hr_api, world):
     assert list(fields_of(response)) == ["certification_type"]
     assert fields_of(hr_api.get(f"{V1}/findings/?department=E%00D")) != {}
     assert hr_api.get(f"{V1}/employees/?employee_number=E%00").status_code in (200, 400)
+
+
+@pytest.mark.parametrize("name", ["card.html", "card.svg", "card"])
+def test_proof_is_stored_under_the_extension_its_content_earned(hr_api, world, name):
+    polyglot = SimpleUploadedFile(name, PDF + b"<html><script>alert(1)</script></html>", content_type="text/html")
+
+    response = hr_api.post(f"{V1}/credentials/", card(world, proof=polyglot), format="multipart")
+
+    assert response.status_code == 201, response.content
+    stored = Credential.objects.get(pk=response.json()["id"]).proof.name
+    assert stored.startswith("proof/") and stored.endswith(".pdf")
