@@ -22,7 +22,8 @@ class RequestBodyLimitMiddleware:
             return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
         if length > settings.MAX_REQUEST_BODY_BYTES:
             limit = settings.MAX_REQUEST_BODY_BYTES // (1024 * 1024)
-            return HttpResponse(f"The request is too large (at most {limit} MB).", status=413, content_type="text/plain")
+            message = f"The request is too large (at most {limit} MB)."
+            return HttpResponse(message, status=413, content_type="text/plain")
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
