@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from apps.imports import services
 from apps.imports.parsing import ImportFile
+from apps.imports.staff import staff_import
 from apps.organisation.models import Employee
 from tests.imports.conftest import STAFF_HEADER, csv_file, csv_rows, staff_row, xlsx_bytes
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff(file, user):
-    return services.staff_import(file=file, user=user, dry_run=False)
+    return staff_import(file=file, user=user, dry_run=False)
 
 
 def errors(report):

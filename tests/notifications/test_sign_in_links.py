@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts.provisioning import account_sync
 from apps.certifications.services import credential_create
 from apps.compliance import services as compliance
-from apps.notifications import services
+from apps.notifications import delivery, planning
 from apps.organisation.models import Employee
 from tests import factories
 from tests.notifications.conftest import D, html_of, on, run_day, ward_nurse
@@ -80,9 +80,9 @@ def test_finding_the_logins_costs_the_same_queries_for_any_batch_size(catalogue)
             account_sync(employee=nurse)
         with on(TODAY):
             compliance.scan_run()
-            services.notifications_plan()
+            planning.notifications_plan()
             with CaptureQueriesContext(connection) as queries:
-                services.outbox_deliver()
+                delivery.outbox_deliver()
         return len([query for query in queries if "auth_user" in query["sql"]])
 
     assert delivery_queries(2) == delivery_queries(8)
