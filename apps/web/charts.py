@@ -153,7 +153,10 @@ def trend(points: Sequence[TrendPoint]) -> SafeString:
             height=300,
             range=(0, 100),
             x_label_rotation=-40,
-            dots_size=4,
+            dots_size=3,
+            # A year of weeks: every fourth date is written, the others are ticks.
+            x_labels_major_every=4,
+            show_minor_x_labels=False,
             value_formatter=lambda v: f"{v:.1f}%",
         )
         chart.x_labels = labels

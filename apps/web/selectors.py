@@ -28,7 +28,7 @@ from apps.organisation.selectors import in_departments_on
 ATTENTION_STATUSES = (Status.EXPIRED, Status.MISSING, Status.PREREQUISITE_LAPSED)
 RENEWAL_HORIZONS = (30, 60, 90)
 PREVIEW_ROWS = 10
-TREND_WEEKS = 12
+TREND_WEEKS = 52  # a year of weekly points
 HISTORY_ROWS = 60
 
 
