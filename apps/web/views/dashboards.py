@@ -249,7 +249,7 @@ def matrix(request):
     catalogue = _catalogue(request, scope)
     form = MatrixForm(request.GET, catalogue=catalogue)
     grid = unit_certification_matrix(
-        employees=scoping.overseen_employees(request.user, scope), catalogue=catalogue, filters=form.filters()
+        employees=scoping.overseen_employees(scope), catalogue=catalogue, filters=form.filters()
     )
     legend = [(band.value, BAND_WORDS[band]) for band in Band]
     return render_page(request, "web/matrix.html", {"form": form, "matrix": grid, "legend": legend})
@@ -266,7 +266,7 @@ def matrix_cell(request):
         raise Http404("No such cell.")  # a department outside the viewer's scope is no valid choice
     filters = form.filters()
     results = selectors.stored_requirement_statuses(
-        compliance_selectors.current_run(), scoping.overseen_employees(request.user, scope), filters
+        compliance_selectors.current_run(), scoping.overseen_employees(scope), filters
     )
     worst_first = Case(*(When(status=s.value, then=Value(-s.severity)) for s in Status), default=Value(0))
     results = selectors.with_people(results).order_by(worst_first, "employee__last_name", "employee__first_name", "id")
