@@ -27,6 +27,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, models, transaction
 
+from apps.accounts.provisioning import accounts_provision
 from apps.certifications.dates import add_months, default_expiry
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.core import clock
@@ -193,6 +194,7 @@ class DemoReport:
     catalogue_loaded: bool = False
     catalogue_change: str = ""  # the requirement added mid-year, when the demo loaded the catalogue
     deleted_employees: int = 0
+    logins: int = 0
     managed_departments: tuple[str, ...] = ()
     staff_employee: str = ""
 
@@ -246,6 +248,7 @@ def demo_workforce_create(
             if progress:
                 progress(len(people))
             people = generator.people(done, min(done + CHUNK_SIZE, employees))
+        report.logins = accounts_provision().created
     return report
 
 
@@ -315,6 +318,12 @@ def demo_workforce_delete() -> int:
     are emptied in one statement each.
     """
     count = Employee.objects.count()
+    # The logins made for these people go with them: re-seeding makes them afresh under the same numbers.
+    provisioned = list(
+        get_user_model()
+        .objects.filter(employee__isnull=False, is_staff=False, is_superuser=False)
+        .values_list("pk", flat=True)
+    )
     for model in (Credential, Employee):
         _clear_references_to(model)
         with connection.cursor() as cursor:
@@ -322,6 +331,7 @@ def demo_workforce_delete() -> int:
     Credential.history.all().delete()
     Employee.history.all().delete()
     get_user_model().objects.filter(username__in=DEMO_USERNAMES).delete()
+    get_user_model().objects.filter(pk__in=provisioned).delete()
     return count
 
 

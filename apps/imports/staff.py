@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 
+from apps.accounts.provisioning import accounts_provision
 from apps.organisation.models import Department, Employee, Role
 
 from .importer import Codes, Importer, Planned, Progress, RowCheck, display, run_import
@@ -168,7 +169,10 @@ class StaffImport(Importer):
         return user_id
 
     def write(self, planned):
-        self.affected.update(employee.pk for employee in self.write_rows(planned))
+        written = [employee.pk for employee in self.write_rows(planned)]
+        self.affected.update(written)
+        # Logins follow the roster: made, updated or switched off for this batch's people, in bulk.
+        self.report.notes.extend(accounts_provision(employee_ids=written).problems)
         through = Department.managers.through
         pairs = [pair for p in planned for pair in p.manager_pairs]
         if pairs:

@@ -7,12 +7,14 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from apps.certifications.dates import default_expiry
 from apps.certifications.models import CertificationType, Credential
 from apps.compliance import engine, selectors
 from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
+from apps.core import clock
 from apps.demo import workforce as demo
 from apps.organisation.models import Department, Employee
 
@@ -291,11 +293,12 @@ def test_it_explains_a_catalogue_missing_what_the_demo_staffs():
 
 def test_the_number_of_queries_does_not_grow_with_the_workforce(django_assert_max_num_queries):
     # SQLite caps a statement at 999 parameters, so 400 employees take four more INSERT batches than
-    # 50 (26 queries against 22); a query per employee would already break the bound at 50.
+    # 50 (26 queries against 22); a query per employee would already break the bound at 50. Making the
+    # staff logins adds a fixed dozen (accounts.provisioning, per 20,000 employees).
     call_command("loaddata", "fixtures/catalogue.json", verbosity=0)
     counts = {}
     for size in (50, 400):
-        with django_assert_max_num_queries(30) as captured:
+        with django_assert_max_num_queries(42) as captured:
             demo.demo_workforce_create(employees=size, seed=1)
         counts[size] = [q["sql"].split()[0] for q in captured.captured_queries if "INSERT INTO" not in q["sql"]]
         demo.demo_workforce_delete()
@@ -331,3 +334,16 @@ def test_it_seeds_catalogue_history_with_one_requirement_added_mid_year(workforc
     assert before.changed_on == datetime.date(2011, 1, 1)
     assert after.changed_on == added
     assert selectors.load_catalogue(datetime.date(2015, 6, 1)).requirements == before.requirements
+
+
+def test_every_demo_employee_with_an_email_gets_a_login_and_a_reseed_makes_no_duplicates():
+    call_command("seed_demo", "--employees", "40", "--skip-scan", stdout=io.StringIO())
+    employed = Employee.objects.exclude(email="").exclude(terminated_on__lt=clock.today())
+    assert employed.filter(user__isnull=True).count() == 0
+    assert employed.exclude(user__username=F("employee_number")).count() == 1  # demo-staff keeps its name
+    assert not Employee.objects.filter(terminated_on__lt=clock.today(), user__is_active=True).exists()
+
+    call_command("seed_demo", "--employees", "40", "--seed", "2", "--replace", "--skip-scan", stdout=io.StringIO())
+
+    assert employed.filter(user__isnull=True).count() == 0
+    assert get_user_model().objects.filter(employee__isnull=True, is_staff=False).count() == 1  # demo-manager

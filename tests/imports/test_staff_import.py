@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 
 from apps.imports.report import CHANGED, ImportOptions
 from apps.imports.staff import staff_import
@@ -263,3 +264,29 @@ def test_codes_match_case_insensitively_when_unambiguous(org, hr_admin, recomput
 
     assert report.ok
     assert Employee.objects.get().department == org["ED"]
+
+
+def test_imported_staff_get_logins_and_a_reimport_makes_no_duplicates(org, hr_admin, recomputes):
+    rows = [staff_row("E1", "Ana", "Silva", email="ana@example.org"), staff_row("E2", "Ben", "Okafor", email="")]
+    run(rows, hr_admin)
+    users_after_first = set(get_user_model().objects.values_list("pk", "username", "email"))
+
+    again = run(rows, hr_admin)
+    changed = run([staff_row("E1", "Ana", "Silva", email="ana.silva@example.org"), rows[1]], hr_admin)
+
+    ana, ben = Employee.objects.get(employee_number="E1"), Employee.objects.get(employee_number="E2")
+    assert (again.unchanged, changed.changed) == (2, 1)
+    assert ana.user.username == "E1" and ben.user is None  # no address, no login
+    assert ana.user.email == "ana.silva@example.org"
+    assert get_user_model().objects.count() == len(users_after_first)
+
+
+def test_an_imported_past_termination_switches_the_login_off(org, hr_admin, recomputes):
+    run([staff_row("E1", "Ana", "Silva", email="ana@example.org", hired="2024-01-15")], hr_admin)
+
+    run(
+        [staff_row("E1", "Ana", "Silva", email="ana@example.org", hired="2024-01-15", terminated="2025-12-31")],
+        hr_admin,
+    )
+
+    assert Employee.objects.get(employee_number="E1").user.is_active is False

@@ -115,3 +115,7 @@ class Command(BaseCommand):
         write(f"  {workforce.HR_USERNAME:<14} HR admin (superuser)")
         write(f"  {workforce.MANAGER_USERNAME:<14} manager of {' and '.join(report.managed_departments)}")
         write(f"  {workforce.STAFF_USERNAME:<14} staff member {report.staff_employee}")
+        write(
+            f"  and {report.logins:,} staff logins made with the roster (username = employee number, no password: "
+            "they sign in by the link in their emails or ask for one on the login page)"
+        )
