@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from apps.certifications.models import Requirement
-from apps.compliance import engine, selectors
+from apps.compliance import engine, periods, selectors
 from apps.compliance.engine import Status
 from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
 from apps.core import clock
@@ -132,7 +132,9 @@ def employee_compliance(
 ) -> EmployeeAnswer:
     """The stored answer of the current run, or (as_of given, or no run yet) the one computed for that day."""
     run = selectors.current_run() if as_of is None else None
-    if run is None:
+    if as_of is not None and periods.covers(as_of):
+        answer = _period_answer(employee, as_of)
+    elif run is None:
         day = as_of or clock.today()
         results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day))
         result = next(iter(results.values()), None)
@@ -146,6 +148,48 @@ def employee_compliance(
     if forecast_days:
         answer.forecast = _forecast(Employee.objects.filter(pk=employee.pk), answer.as_of, forecast_days)
     return answer
+
+
+def _period_answer(employee: Employee, day: datetime.date) -> EmployeeAnswer:
+    """One employee on `day` from the stored periods: three indexed queries, no evaluation.
+
+    Findings are facts about cards (earned while no prerequisite was current), so the current run's findings
+    for the cards issued by `day` are the ones that day had.
+    """
+    overall = periods.employee_periods_on(day, Q(employee_id=employee.pk)).first()
+    if overall is None:
+        return EmployeeAnswer(employee, day, "periods", None, None, None, None)
+    rows = periods.requirement_rows_for(employee.pk, day)
+    codes = certification_codes(row.requirement_id for row in rows)
+    findings = CredentialFinding.objects.filter(
+        run=selectors.current_run(), employee_id=employee.pk, credential__issued_on__lte=day
+    ).order_by("credential_id", "kind")
+    return EmployeeAnswer(
+        employee=employee,
+        as_of=day,
+        source="periods",
+        run=None,
+        computed_at=None,
+        status=Status(overall.status),
+        next_expiry=overall.next_expiry,
+        requirements=[
+            _requirement_row(
+                {
+                    "requirement_id": row.requirement_id,
+                    "mandatory": row.mandatory,
+                    "status": row.status,
+                    "reason": row.reason,
+                    "credential_id": row.credential_id,
+                    "expires_on": row.expires_on,
+                    "due_on": row.due_on,
+                    "since": row.since,
+                },
+                codes,
+            )
+            for row in rows
+        ],
+        credential_findings=[_finding_row(f) for f in findings],
+    )
 
 
 def _stored_answers(employees: list[Employee], run: ComplianceRun) -> dict[int, EmployeeAnswer]:
@@ -322,8 +366,9 @@ def rollups(
     as_of: datetime.date | None = None,
     forecast_days: int | None = None,
     department: Department | None = None,
-) -> tuple[list[Rollup], ComplianceRun | None, datetime.date]:
-    """Employees per overall status, per department or role: stored (current run) or computed for as_of.
+) -> tuple[list[Rollup], str, ComplianceRun | None, datetime.date]:
+    """Employees per overall status, per department or role: stored (current run), or for as_of read from
+    the stored periods when they cover it (computed otherwise). Returns (groups, source, run, day).
 
     Groups are what the scope sees: its departments (every one of them, even empty), or the roles
     its people hold. With forecast_days, `lapsing` counts who lapses within that horizon.
@@ -334,11 +379,27 @@ def rollups(
     day = run.as_of if run else (as_of or clock.today())
     counts: dict[int, Counter] = defaultdict(Counter)
     lapsing: dict[int, set[int]] = defaultdict(set)
+    use_periods = periods.covers(day, until=day + datetime.timedelta(days=forecast_days or 0))
+    if use_periods:
+        # Counted by the department or role each person had on `day`, as the computed answer is.
+        where = periods.scope_condition(scope)
+        if department is not None:
+            where &= Q(department_id=department.pk)
+        if run is None:
+            counts.update(periods.counts_on(day, where, by=group_field))
+        if forecast_days:
+            lapsing_people = periods.lapses_within(day, forecast_days, where).values("employee_id")
+            for key, employee_id in (
+                periods.employee_periods_on(day, where)
+                .filter(employee_id__in=lapsing_people)
+                .values_list(group_field, "employee_id")
+            ):
+                lapsing[key].add(employee_id)
     if run is not None:
         stored = EmployeeStatus.objects.filter(stored_scope(scope, department), run=run)
         for row in stored.values(f"employee__{group_field}", "status").annotate(n=Count("id")).order_by():
             counts[row[f"employee__{group_field}"]][row["status"]] += row["n"]
-    if run is None or forecast_days:
+    if not use_periods and (run is None or forecast_days):
         catalogue = selectors.load_catalogue(day) if forecast_days else None
         for facts, result in evaluate_in_scope(scope, day, department=department):
             key = getattr(facts, group_field)
@@ -353,7 +414,8 @@ def rollups(
         if forecast_days:
             rollup.lapsing = len(lapsing.get(group.pk, ()))
         result.append(rollup)
-    return result, run, day
+    source = "stored" if run else ("periods" if use_periods else "computed")
+    return result, source, run, day
 
 
 def stored_scope(scope: Scope, department: Department | None = None) -> Q:

@@ -19,6 +19,7 @@ STATUS_CHOICES = [(status.value, status.label) for status in Status]
 SOURCE_CHOICES = [
     ("stored", "Stored results of the current compliance run"),
     ("computed", "Computed for as_of from the records and their history"),
+    ("periods", "Read for as_of from the stored status periods (computed by the same rules)"),
 ]
 
 

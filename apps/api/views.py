@@ -373,7 +373,7 @@ class RollupViewSet(ApiViewSet):
             department = visible_departments(self.scope).filter(code=request.query_params["department"]).first()
             if department is None:
                 raise ValidationError({"department": ["No department with this code in your scope."]})
-        groups, run, day = selectors.rollups(
+        groups, source, run, day = selectors.rollups(
             self.scope,
             self.dimension,
             as_of=query.get("as_of"),
@@ -391,7 +391,7 @@ class RollupViewSet(ApiViewSet):
             }
             for rollup in groups
         ]
-        body = {"as_of": day, "source": "stored" if run else "computed", "run": run.pk if run else None}
+        body = {"as_of": day, "source": source, "run": run.pk if run else None}
         return Response(self.output_serializer({**body, "results": results}).data)
 
 
