@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.compliance.tasks.sweep_recomputes",
         "schedule": crontab(),
     },
+    "sweep-import-uploads": {
+        "task": "apps.imports.tasks.sweep_import_uploads",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "send-outbox": {
         "task": "apps.notifications.tasks.send_outbox",
         "schedule": crontab(minute=f"*/{NOTIFICATIONS_SEND_EVERY_MINUTES}"),

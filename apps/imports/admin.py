@@ -9,10 +9,12 @@ compliance admin's RequirementStatus page is re-registered below with an export 
 """
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from import_export import fields, resources
@@ -33,6 +35,7 @@ from .layouts import BLANK_CELLS_RULE, CREDENTIAL_COLUMNS, FINDING_COLUMNS, STAF
 from .parsing import ENCODING_LABELS, ISO_DATE, FileError, ImportFile
 from .report import NEW, ImportOptions, ImportReport, RowChange
 from .staff import staff_import
+from .uploads import PrivateUploadStorage
 
 DATE_FORMAT_CHOICES = [
     (ISO_DATE, "YYYY-MM-DD (ISO, as credtrack exports)"),
@@ -223,6 +226,34 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
     import_form_class = ImportFileForm
     confirm_form_class = ConfirmImportFileForm
     import_template_name = "imports/import.html"
+    tmp_storage_class = PrivateUploadStorage
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("form")
+        if request.method == "POST" and "confirm_form" not in context and form is not None and form.is_bound:
+            # No confirmation offered (errors, an unreadable sheet): nothing will ever read the stored copy.
+            stored = (
+                getattr(form.cleaned_data.get("import_file"), "tmp_storage_name", None) if form.is_valid() else None
+            )
+            if stored:
+                PrivateUploadStorage(name=stored).remove()
+        return response
+
+    def process_import(self, request, **kwargs):
+        name = request.POST.get("import_file_name")
+        if name and not Path(PrivateUploadStorage(name=name).get_full_path()).is_file():
+            messages.error(request, "This preview is no longer available: upload the file again.")
+            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
+        try:
+            return super().process_import(request, **kwargs)
+        finally:
+            # Removed on success by django-import-export, but not when the import raised: remove it anyway.
+            name = request.POST.get("import_file_name")
+            if name:
+                PrivateUploadStorage(name=name).remove()
+
     # The history records every imported change with its user; a LogEntry per row would repeat it.
     skip_admin_log = True
 

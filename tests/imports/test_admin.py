@@ -259,3 +259,63 @@ def test_a_manager_may_not_export_findings(client, manager, findings):
 
     assert client.get(url("requirementstatus", "changelist")).status_code == 200
     assert client.post(url("requirementstatus", "export"), {"format": CSV, "resource": "0"}).status_code == 403
+
+
+def stored_uploads() -> list:
+    from apps.imports.uploads import upload_folder
+
+    return sorted(upload_folder().iterdir()) if upload_folder().is_dir() else []
+
+
+def test_a_confirmed_import_leaves_no_stored_upload(hr, org, recomputes):
+    before = stored_uploads()
+    preview = upload(hr, "employee", csv_rows(STAFF_HEADER, [staff_row("E1")]).encode(), "staff.csv")
+    assert len(stored_uploads()) == len(before) + 1  # kept for the confirmation, in the private folder
+
+    confirm(hr, "employee", preview)
+
+    assert stored_uploads() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "fmt"),
+    [
+        (csv_rows(STAFF_HEADER, [staff_row("E1", role="surgeon")]).encode(), "staff.csv", CSV),
+        (b"PK\x03\x04 not really a workbook", "staff.xlsx", XLSX),
+    ],
+)
+def test_a_preview_that_cannot_be_confirmed_leaves_no_stored_upload(hr, org, recomputes, data, name, fmt):
+    before = stored_uploads()
+
+    response = upload(hr, "employee", data, name, fmt=fmt)
+
+    assert response.status_code == 200
+    assert "confirm_form" not in response.context
+    assert stored_uploads() == before
+
+
+def test_the_sweep_removes_only_previews_nobody_confirmed_for_a_day(hr, org, recomputes):
+    import os
+    import time
+
+    from apps.imports.uploads import uploads_sweep
+
+    upload(hr, "employee", csv_rows(STAFF_HEADER, [staff_row("E1")]).encode(), "staff.csv")
+    upload(hr, "employee", csv_rows(STAFF_HEADER, [staff_row("E2")]).encode(), "staff.csv")
+    abandoned, recent = stored_uploads()[-2:]
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(abandoned, (two_days_ago, two_days_ago))
+
+    assert uploads_sweep() >= 1
+    assert not abandoned.exists() and recent.exists()
+
+
+def test_a_confirmation_cannot_read_outside_the_upload_folder(hr, org, recomputes):
+    preview = upload(hr, "employee", csv_rows(STAFF_HEADER, [staff_row("E1")]).encode(), "staff.csv")
+    forged = {**preview.context["confirm_form"].initial, "import_file_name": "../../../../etc/hostname"}
+
+    response = hr.post(url("employee", "process_import"), forged)
+
+    assert response.status_code == 302
+    assert response["Location"] == url("employee", "import")
+    assert not Employee.objects.exists()
