@@ -112,7 +112,16 @@ def _superuser_request():
 def test_staff_pages_signed_out_pages_and_the_no_role_page_have_no_serious_violations(open_page, live_hospital):
     factories.UserFactory(username="charlie")
     staff = open_page("alice")
-    findings = sweep(staff, [reverse("web:me"), reverse("web:upload_proof")])
+    findings = sweep(
+        staff,
+        [
+            reverse("web:me"),
+            reverse("web:upload_proof"),
+            reverse("web:person_file", args=[live_hospital.alice.pk]),
+            reverse("password_change"),
+            reverse("password_change_done"),
+        ],
+    )
     # A page with messages and a form with errors.
     staff.goto(reverse("web:upload_proof"))
     staff.get_by_role("button", name="Upload").click()
@@ -124,7 +133,20 @@ def test_staff_pages_signed_out_pages_and_the_no_role_page_have_no_serious_viola
     findings += axe_findings(staff)
 
     nobody = open_page(None)
-    findings += sweep(nobody, [reverse("login"), reverse("password_reset"), "/no-such-page/|404"])
+    findings += sweep(
+        nobody,
+        [
+            reverse("login"),
+            reverse("password_reset"),
+            reverse("password_reset_done"),
+            reverse("password_reset_confirm", args=["MQ", "not-a-token"]),  # the "link no longer works" page
+            reverse("password_reset_complete"),
+            reverse("sign_in_link_request"),
+            reverse("sign_in_link_sent"),
+            reverse("not_on_roster") + "|403",  # said with a 403: the sign-in was refused
+            "/no-such-page/|404",
+        ],
+    )
     nobody.goto(reverse("login"))
     nobody.get_by_label("Username").fill("alice")
     nobody.get_by_label("Password").fill("wrong")
