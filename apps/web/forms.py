@@ -120,6 +120,13 @@ class ForecastForm(FilterForm):
 class AuditForm(forms.Form):
     department = forms.TypedChoiceField(coerce=int)
     as_of = forms.DateField(label="As of", widget=DateInput())
+    window_start = forms.DateField(
+        label="Survey window from",
+        widget=DateInput(),
+        required=False,
+        help_text="Optional: also list who had any gap in a requirement from this day to the 'as of' day, "
+        "and for how many days.",
+    )
 
     def __init__(self, data, *, catalogue: Catalogue, **kwargs):
         super().__init__(data, **kwargs)
@@ -134,6 +141,15 @@ class AuditForm(forms.Form):
         if day < plausible.EARLIEST:
             raise ValidationError(f"Pick a day from {plausible.EARLIEST.isoformat()} on.")
         return day
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("window_start"), cleaned.get("as_of")
+        if start and end and start > end:
+            self.add_error("window_start", "The survey window starts on or before the 'as of' day.")
+        elif start and start < plausible.EARLIEST:
+            self.add_error("window_start", f"Pick a day from {plausible.EARLIEST.isoformat()} on.")
+        return cleaned
 
 
 class PersonFileForm(forms.Form):

@@ -434,6 +434,45 @@ def forecast_from_periods(
     return [lapse for lapse in found if not filters.status or lapse.status == filters.status]
 
 
+@dataclass(frozen=True)
+class GapRow:
+    employee: Employee
+    requirement: Requirement
+    days: int
+    first_day: datetime.date
+    last_day: datetime.date
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """The surveyor's question for a window: who had any gap in a requirement, and for how many days."""
+
+    start: datetime.date
+    end: datetime.date
+    total: int  # employee x requirement pairs with at least one gap day
+    rows: list[GapRow]  # the longest first, up to the limit asked
+
+
+def gaps(
+    *, department_ids: Iterable[int] | None, start: datetime.date, end: datetime.date, limit: int | None = None
+) -> Gaps | None:
+    """Gaps between `start` and `end` (both included) by the department each person was in on each day;
+    None when the stored periods do not reach that far. Three queries however many people."""
+    if not periods.covers(start, until=end):
+        return None
+    where = Q() if department_ids is None else Q(department_id__in=list(department_ids))
+    found = periods.gaps(start, end, where)
+    page = periods.gap_rows(found[:limit] if limit else found)
+    people = Employee.objects.select_related("department", "role").in_bulk({gap.employee_id for gap in page})
+    requirements = Requirement.objects.prefetch_related("any_of").in_bulk({gap.requirement_id for gap in page})
+    rows = [
+        GapRow(people[g.employee_id], requirements[g.requirement_id], g.days, g.first_day, g.last_day)
+        for g in page
+        if g.employee_id in people and g.requirement_id in requirements
+    ]
+    return Gaps(start, end, found.count() if limit else len(rows), rows)
+
+
 def _matches(facts, result, filters: Filters, any_of: Mapping[int, frozenset[int]]) -> bool:
     if filters.department_id and facts.department_id != filters.department_id:
         return False
@@ -755,10 +794,16 @@ class AuditReport:
     people: list[AuditPerson]
     # The catalogue applied: the one in force on `day`, last changed then (None: as first loaded).
     catalogue_changed_on: datetime.date | None = None
+    gaps: Gaps | None = None  # with a survey window: who had a gap in it, and for how many days
 
 
 def audit(
-    *, employees: QuerySet[Employee], department: Department, day: datetime.date, catalogue: Catalogue
+    *,
+    employees: QuerySet[Employee],
+    department: Department,
+    day: datetime.date,
+    catalogue: Catalogue,
+    window_start: datetime.date | None = None,
 ) -> AuditReport:
     """Everyone in the department on `day`, each requirement's status then, and the card that met it."""
     employees = employees.filter(in_departments_on([department.pk]))
@@ -790,6 +835,7 @@ def audit(
         everyone=Tally(0, department.name, Counter(row.status.value for row in rows)),
         people=rows,
         catalogue_changed_on=compliance.load_catalogue(day).changed_on,
+        gaps=gaps(department_ids=[department.pk], start=window_start, end=day) if window_start else None,
     )
 
 

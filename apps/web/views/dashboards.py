@@ -31,6 +31,9 @@ from ..matrix import BAND_WORDS, Band, unit_certification_matrix
 from ..templatetags.web_tags import requirement_label, tone
 from .common import oversight_or_404, paginate, render_page
 
+# The dashboard's gap panel looks back this far from the day shown (the audit report takes any window).
+GAP_WINDOW_DAYS = 90
+
 
 def _catalogue(request, scope):
     return selectors.catalogue_for(scoping.visible_departments(scope))
@@ -68,12 +71,17 @@ def dashboard(request):
     else:
         trend_departments = None if scope.organisation else scope.department_ids
     overview.trend = selectors.trend(department_ids=trend_departments, until=day)
+    gap_departments = [filters.department_id] if filters.department_id else trend_departments
+    gaps = selectors.gaps(
+        department_ids=gap_departments, start=day - datetime.timedelta(GAP_WINDOW_DAYS - 1), end=day, limit=10
+    )
     statuses = list(Status)
     context = {
         "legend": [(band.value, BAND_WORDS[band]) for band in Band],
         "form": form,
         "filters": filters,
         "overview": overview,
+        "gaps": gaps,
         "today": today,
         "statuses": [(status, overview.everyone.count(status)) for status in statuses],
         "charts": {
@@ -236,9 +244,18 @@ def audit_report(request):
     department = next(d for d in catalogue.departments if d.pk == form.cleaned_data["department"])
     employees, _ = scoping.overseen_employees_on_any_day(scope)
     report = selectors.audit(
-        employees=employees, department=department, day=form.cleaned_data["as_of"], catalogue=catalogue
+        employees=employees,
+        department=department,
+        day=form.cleaned_data["as_of"],
+        catalogue=catalogue,
+        window_start=form.cleaned_data.get("window_start"),
     )
-    return render_page(request, "web/audit_report.html", {"report": report, "generated_at": clock.now()})
+    context = {
+        "report": report,
+        "generated_at": clock.now(),
+        "window_asked": bool(form.cleaned_data.get("window_start")),
+    }
+    return render_page(request, "web/audit_report.html", context)
 
 
 @require_safe
