@@ -238,3 +238,16 @@ def test_stored_periods_answer_as_the_engine_does_on_any_day(catalogue, hired, m
         assert in_force(person, day) == engine_says(person, day), day
     Employee.objects.filter(id=person.id).delete()
     assert not EmployeePeriod.objects.filter(employee_id=person.id).exists()
+
+
+def test_the_command_rebuilds_then_syncs(catalogue, capsys, frozen_today):
+    from django.core.management import call_command
+
+    ed_nurse(catalogue)
+    frozen_today.shift(60)
+    call_command("timeline", "--sync", verbosity=0)
+    assert "No periods yet" in capsys.readouterr().out
+    call_command("timeline", verbosity=0)
+    assert "exact until 2028-06-14" in capsys.readouterr().out
+    call_command("timeline", "--sync", verbosity=0)
+    assert "0 rebuilt" in capsys.readouterr().out
