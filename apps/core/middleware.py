@@ -1,14 +1,17 @@
 """Request bodies are judged before anyone reads them.
 
 A body larger than MAX_REQUEST_BODY_BYTES is refused from its Content-Length with 413, before Django reads
-a byte of it; and a file upload (multipart) from someone not signed in is refused with 403 before the CSRF
-check would read the whole body looking for its token. API clients that sign in with a bearer token are
-let through: the API authenticates them itself. Gunicorn has no body limit of its own: the proxy in front
-enforces the same cap (docs/operations.md), so a body without a Content-Length (chunked) stops there.
+a byte of it; and someone not signed in may send at most ANONYMOUS_BODY_BYTES (a sign-in form, never a file):
+a larger body is refused with 403 before the CSRF check would read it looking for its token. API clients that
+sign in with a bearer token are let through: the API authenticates them itself.
+Gunicorn has no body limit of its own: the proxy in front enforces the same cap (docs/operations.md), so a
+body without a Content-Length (chunked) stops there.
 """
 
 from django.conf import settings
 from django.http import HttpResponse
+
+ANONYMOUS_BODY_BYTES = 64 * 1024
 
 
 class RequestBodyLimitMiddleware:
@@ -29,7 +32,7 @@ class RequestBodyLimitMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         # Runs before CsrfViewMiddleware.process_view (listed before it), after authentication set request.user.
         if (
-            request.content_type == "multipart/form-data"
+            int(request.META.get("CONTENT_LENGTH") or 0) > ANONYMOUS_BODY_BYTES
             and not request.user.is_authenticated
             and "HTTP_AUTHORIZATION" not in request.META
         ):

@@ -23,13 +23,19 @@ def test_a_50_mb_upload_is_refused_before_it_is_read(client, alice):
 
 
 def test_an_anonymous_upload_never_reaches_the_view(client, db):
-    response = post_with_length(client, reverse("web:upload_proof"), 1000)
+    response = post_with_length(client, reverse("web:upload_proof"), 100 * 1024)
 
     assert response.status_code == 403
 
 
+def test_an_anonymous_sign_in_form_is_let_through(client, db):
+    response = client.post(reverse("login"), {"username": "nobody", "password": "wrong"})
+
+    assert response.status_code == 200  # the form again, with its error: the middleware let it through
+
+
 def test_an_api_client_with_a_token_is_left_to_the_api(client, db):
-    response = post_with_length(client, "/api/v1/credentials/", 1000, HTTP_AUTHORIZATION="Bearer nonsense")
+    response = post_with_length(client, "/api/v1/credentials/", 100 * 1024, HTTP_AUTHORIZATION="Bearer nonsense")
 
     assert response.status_code == 401  # the API's own answer to a bad token: the middleware let it through
 
