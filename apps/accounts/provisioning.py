@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 
@@ -154,8 +155,7 @@ def _provision_part(part: Q, *, reactivate: bool, day: datetime.date) -> Provisi
     joined = clock.now()
     for number, email, first_name, last_name in wanted:
         if number not in existing:
-            # make_password(None): an unusable, random hash per login, at no hashing cost.
-            new_users.append((number, email, first_name, last_name, make_password(None), True, False, False, joined))
+            new_users.append((number, email, first_name, last_name, _unusable_password(), True, False, False, joined))
         elif number not in reclaimable or existing[number].lower() != email.lower():
             report.problems.append(f"employee {number}: a login named {number!r} exists and is not plainly theirs")
             continue
@@ -188,6 +188,12 @@ def _provision_part(part: Q, *, reactivate: bool, day: datetime.date) -> Provisi
     return report
 
 
+def _unusable_password() -> str:
+    """What make_password(None) stores (no password matches it; each is different), from os.urandom at once:
+    make_password draws its 40 characters one by one, which was half the time of provisioning 100k."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
 def _deactivate(user_ids) -> int:
     """Switch logins off. A fresh unusable password changes the hash that every session and every
     sign-in link is checked against, so those die on their next use even outside the backends'
@@ -196,5 +202,5 @@ def _deactivate(user_ids) -> int:
     users = list(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
     for start in range(0, len(users), 1000):
         part = users[start : start + 1000]
-        User.objects.filter(pk__in=part).update(is_active=False, password=make_password(None))
+        User.objects.filter(pk__in=part).update(is_active=False, password=_unusable_password())
     return len(users)

@@ -1,6 +1,8 @@
 """Failed sign-ins lock the username attacked; one address is stopped only past a far higher ceiling, and the
 address is the client's as the documented TLS proxy passes it on."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
@@ -13,7 +15,8 @@ NAT = "203.0.113.7"
 
 
 def sign_in(client, username, password="wrong", address=NAT, **headers):
-    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address, **headers)
+    body = urlencode({"username": username, "password": password})
+    return client.post(LOGIN, body, content_type="application/x-www-form-urlencoded", REMOTE_ADDR=address, **headers)
 
 
 @pytest.fixture
