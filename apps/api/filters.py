@@ -14,6 +14,7 @@ from apps.compliance.models import EmployeeStatus, RequirementStatus
 from apps.core import clock
 from apps.notifications.models import Notification
 from apps.organisation.models import Department, Employee, Role
+from apps.organisation.scoping import employed_today
 
 from .serializers import STATUS_CHOICES
 
@@ -40,10 +41,18 @@ class EmployeeFilter(filters.FilterSet):
     employed_on = filters.DateFilter(
         method="filter_employed_on", help_text="Only those employed on this day (YYYY-MM-DD)."
     )
+    left = filters.BooleanFilter(
+        method="filter_left",
+        help_text="true: only staff whose last day has passed (HR only: managers never see them). "
+        "Without it, the list holds staff employed today.",
+    )
 
     class Meta:
         model = Employee
-        fields = ["department", "role", "employee_number", "employed_on"]
+        fields = ["department", "role", "employee_number", "employed_on", "left"]
+
+    def filter_left(self, queryset, name, value: bool):
+        return queryset.exclude(employed_today()) if value else queryset.filter(employed_today())
 
     def filter_employed_on(self, queryset, name, day: datetime.date):
         return queryset.filter(hired_on__lte=day).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=day))

@@ -22,7 +22,7 @@ from apps.compliance.models import EmployeeStatus, RequirementPeriod, Requiremen
 from apps.core import clock
 from apps.notifications.models import Notification
 from apps.organisation.models import Employee, Role
-from apps.organisation.scoping import request_scope, visible_departments, visible_employees
+from apps.organisation.scoping import employed_today, request_scope, visible_departments, visible_employees
 
 from . import filters, selectors, serializers
 from .permissions import InScope, ManagerOrHR, may_write
@@ -149,7 +149,10 @@ class EmployeeViewSet(CrudViewSet):
     ordering = ["last_name", "first_name", "employee_number"]
 
     def get_queryset(self):
-        return visible_employees(self.scope).select_related("role", "department", "user")
+        employees = visible_employees(self.scope).select_related("role", "department", "user")
+        if self.action == "list" and "left" not in self.request.query_params:
+            employees = employees.filter(employed_today())  # staff who left: only on HR's explicit ?left=true
+        return employees
 
     def perform_create(self, serializer):
         super().perform_create(serializer)

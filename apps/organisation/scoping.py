@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from apps.core import clock
+
 from .models import Department, Employee
 from .selectors import in_departments_on
 
@@ -59,25 +61,34 @@ def scope_for(user) -> Scope:
     return Scope(False, department_ids, employee_id)
 
 
-def employee_condition(scope: Scope, *, include_self: bool = True, via: str = "") -> Q:
+def employed_today(via: str = "") -> Q:
+    """Still employed today: their last day (the termination date) is today or ahead, or not set."""
+    return Q(**{f"{via}terminated_on__isnull": True}) | Q(**{f"{via}terminated_on__gte": clock.today()})
+
+
+def employee_condition(scope: Scope, *, include_self: bool = True, via: str = "", include_left: bool = False) -> Q:
     """The scope's rule as a filter on employees, or on rows pointing at one (`via="employee__"`).
 
-    Managers' people are those assigned to their departments today. `include_self=False` leaves out
+    Managers' people are those assigned to their departments today and still employed: from the day
+    after their last day, staff who left are on no manager's page, list, export or API answer.
+    HR reach them with `include_left=True` (an explicit filter). `include_self=False` leaves out
     the user's own record: a manager's own card in another department must not bring that
     department onto their dashboards.
     """
     if scope.organisation:
-        return Q()
+        return Q() if include_left else employed_today(via)
     condition = Q(pk__in=[])
     if scope.department_ids:
         condition |= Q(**{f"{via}department_id__in": scope.department_ids})
     if include_self and scope.employee_id:
         condition |= Q(**{f"{via}pk": scope.employee_id})
-    return condition
+    return condition & employed_today(via)
 
 
-def visible_employees(scope: Scope) -> QuerySet[Employee]:
-    return Employee.objects.filter(employee_condition(scope))
+def visible_employees(scope: Scope, *, include_left: bool | None = None) -> QuerySet[Employee]:
+    """Whom the scope may open. HR may open anyone, staff who left included, unless a list asks otherwise."""
+    include_left = scope.organisation if include_left is None else include_left
+    return Employee.objects.filter(employee_condition(scope, include_left=include_left))
 
 
 def employees_on_any_day(
@@ -109,10 +120,11 @@ def visible_employee_or_404(scope: Scope, pk) -> Employee:
         raise Http404("No such employee") from None
 
 
-def overseen_employees(scope: Scope) -> QuerySet[Employee]:
+def overseen_employees(scope: Scope, *, include_left: bool = False) -> QuerySet[Employee]:
     """The people whose compliance the user oversees on dashboards, lists, exports and charts:
-    the whole organisation for HR, the managed departments for a manager, never the user themselves."""
-    return Employee.objects.filter(employee_condition(scope, include_self=False))
+    the whole organisation for HR, the managed departments for a manager, never the user themselves.
+    Staff who left are counted nowhere; HR list them with `include_left=True`."""
+    return Employee.objects.filter(employee_condition(scope, include_self=False, include_left=include_left))
 
 
 def overseen_employees_on_any_day(scope: Scope) -> tuple[QuerySet[Employee], frozenset[int] | None]:

@@ -71,6 +71,13 @@ class DashboardForm(FilterForm):
 
 class EmployeeListForm(FilterForm):
     q = forms.CharField(required=False, max_length=100, label="Name or number")
+    # HR only (the view drops it for managers): staff who left are on no list unless asked for.
+    left = forms.BooleanField(required=False, label="Staff who have left")
+
+    def __init__(self, data, *, catalogue: Catalogue, hr: bool = False, **kwargs):
+        super().__init__(data, catalogue=catalogue, **kwargs)
+        if not hr:
+            del self.fields["left"]
 
 
 class MatrixForm(FilterForm):

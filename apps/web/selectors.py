@@ -569,14 +569,15 @@ def trend(*, department_ids: Iterable[int] | None, until: datetime.date, weeks: 
 
 
 def employee_list(
-    *, employees: QuerySet[Employee], filters: Filters, search: str, day: datetime.date
+    *, employees: QuerySet[Employee], filters: Filters, search: str, day: datetime.date, left: bool = False
 ) -> QuerySet[Employee]:
-    """People employed today with their stored overall status and next expiry, filtered and ordered by name."""
+    """People employed today (with `left`: those whose last day has passed, for HR) with their stored
+    overall status and next expiry, filtered and ordered by name."""
     run = compliance.current_run()
     stored = EmployeeStatus.objects.filter(run=run, employee=OuterRef("pk"))
+    employed = Q(terminated_on__isnull=True) | Q(terminated_on__gte=day)
     people = (
-        employees.filter(hired_on__lte=day)
-        .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=day))
+        (employees.filter(terminated_on__lt=day) if left else employees.filter(hired_on__lte=day).filter(employed))
         .select_related("department", "role")
         .annotate(
             compliance_status=Subquery(stored.values("status")[:1]),

@@ -104,10 +104,12 @@ def dashboard(request):
 @login_required
 def employee_list(request):
     scope = oversight_or_404(request)
-    form = EmployeeListForm(request.GET, catalogue=_catalogue(request, scope))
+    form = EmployeeListForm(request.GET, catalogue=_catalogue(request, scope), hr=scope.organisation)
     filters = form.filters()
+    left = bool(form.cleaned_data.get("left"))
     people = selectors.employee_list(
-        employees=scoping.overseen_employees(scope),
+        employees=scoping.overseen_employees(scope, include_left=left),
+        left=left,
         filters=filters,
         search=form.cleaned_data.get("q") or "",
         day=clock.today(),
