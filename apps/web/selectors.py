@@ -231,7 +231,13 @@ def overview_today(
             for days in RENEWAL_HORIZONS
         }
     )
-    per_day = renewing.values("expires_on").annotate(n=Count("id")).order_by().values_list("expires_on", "n")
+    # Cards to renew, not requirement rows: an ED nurse's BLS keeps her BLS and ACLS rows met, one renewal.
+    per_day = (
+        renewing.values("expires_on")
+        .annotate(n=Count("renew_credential_id", distinct=True))
+        .order_by()
+        .values_list("expires_on", "n")
+    )
     return _overview(
         day=day,
         stored=True,

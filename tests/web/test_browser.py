@@ -24,7 +24,7 @@ def test_a_manager_reads_filters_drills_down_and_exports(open_page, live_hospita
 
     page.wait_for_url("**/dashboard/")
     assert page.get_by_role("heading", level=1).inner_text() == "Your departments' compliance"
-    attention = page.get_by_role("region", name="Needs attention now (2)")
+    attention = page.get_by_role("region", name="Requirements needing attention now (2)")
     assert "BLS expired on" in attention.inner_text()
     assert "Intensive Care" not in page.content()
     shoot(page, "manager-dashboard")

@@ -91,7 +91,7 @@ class Command(BaseCommand):
                 f"(seed {options['seed']}) in {elapsed:.1f} s."
             )
         )
-        write("\nEmployees by situation:")
+        write("\nEmployees by seeded scenario (what was set up, not the statuses the scan computes from the cards):")
         for key, label in workforce.SITUATIONS.items():
             number = report.situations[key]
             if number:
