@@ -49,7 +49,6 @@ def reminder_context(
         "dependents": list(dependents),
         "dependents_text": " and ".join(t.code for t in dependents),
         "recipient_name": employee.first_name,
-        "employee": employee,
         "certification": certification,
         "expires_on": expires_on,
         "days_left": days_left,
@@ -61,7 +60,6 @@ def reminder_context(
 def proof_received_context(*, employee: Employee, credential: Credential, certification: CertificationType) -> dict:
     return {
         "recipient_name": employee.first_name,
-        "employee": employee,
         "certification": certification,
         "issued_on": credential.issued_on,
         "card_expires_on": credential.expires_on,
@@ -74,7 +72,6 @@ def missing_context(
     days_left = (due_on - today).days
     return {
         "recipient_name": employee.first_name,
-        "employee": employee,
         "options": options,
         "options_text": options_text(options),
         "due_on": due_on,

@@ -274,6 +274,7 @@ def _no_address_line(row: Notification) -> content.NoAddressLine:
 
 def _deliver_batch(rows: list[Notification], report: DeliveryReport, mail_connection) -> None:
     batch = _Batch(rows, clock.today())
+    composer = emails.Composer()
     outgoing = []
     for row in rows:
         if not batch.still_due(row):
@@ -287,7 +288,7 @@ def _deliver_batch(rows: list[Notification], report: DeliveryReport, mail_connec
             continue
         try:
             name, ctx = batch.email(row)
-            message = emails.build(name, recipient, ctx, message_id=emails.notification_message_id(row.id))
+            message = composer.build(name, ctx, to=recipient, message_id=emails.notification_message_id(row.id))
         except Exception as error:  # one broken row must not hold up the batch; it is retried, then failed
             logger.exception("could not render notification %s", row.id)
             _retry_later(row, error, report)
