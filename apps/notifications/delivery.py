@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F
 from django.urls import reverse
 
-from apps.accounts.links import action_url, link_logins, upload_path
+from apps.accounts.links import action_url, link_logins, link_view, upload_path
 from apps.core import clock
 
 from . import content, emails, rules, selectors
@@ -147,6 +146,7 @@ class _Batch:
         self._any_of = None
         # Staff emails carry a personal sign-in link: the logins a link may be made for, one query per batch.
         self.links = link_logins(employee_ids)
+        self._paths: dict[tuple, str] = {}
 
     @property
     def any_of(self):
@@ -190,9 +190,18 @@ class _Batch:
         if row.kind in STAFF_KINDS:
             # Per recipient, added when sending: everything else in the email is the same for everyone at this step.
             user = self.links.get(row.employee_id)
-            ctx["upload_url"] = action_url(user, upload_path(ctx.pop("preselect", None)))
-            ctx["me_url"] = action_url(user, reverse("web:me"))
+            view = self._path("sign_in")
+            ctx["upload_url"] = action_url(user, self._path("upload", ctx.pop("preselect", None)), view=view)
+            ctx["me_url"] = action_url(user, self._path("me"), view=view)
         return name, ctx
+
+    def _path(self, page: str, preselect: int | None = None) -> str:
+        """The pages the links open, reversed once per batch: reversing cost more than the rest of a link."""
+        key = (page, preselect)
+        if key not in self._paths:
+            pages = {"upload": lambda: upload_path(preselect), "me": lambda: reverse("web:me"), "sign_in": link_view}
+            self._paths[key] = pages[page]()
+        return self._paths[key]
 
     def _email(self, row: Notification) -> tuple[str, dict]:
         day, types = self.day, self.types
@@ -319,7 +328,7 @@ def _send_each(outgoing: list, mail_connection, report: DeliveryReport) -> None:
     for index, (row, recipient, message) in enumerate(outgoing):
         message.connection = mail_connection
         try:
-            sent = mail_connection.send_messages([message])
+            sent = emails.send_over(mail_connection, message)
         except Exception as error:  # whatever the backend raises, the row records it and is retried
             _retry_later(row, error, report)
             if _connection_lost(error):
@@ -335,6 +344,12 @@ def _send_each(outgoing: list, mail_connection, report: DeliveryReport) -> None:
             _retry_later(row, RuntimeError("the mail backend accepted nothing"), report)
 
 
+_MARK_SENT_SQL = (
+    "UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1, recipient = %s, subject = %s, "
+    "last_error = '', claim = NULL WHERE id = %s AND claim = %s"
+)
+
+
 def _connection_lost(error: Exception) -> bool:
     """The server or the network is gone (stop the batch, retry later), as opposed to one message refused.
 
@@ -346,16 +361,21 @@ def _connection_lost(error: Exception) -> bool:
 
 
 def _mark_sent(row: Notification, recipient: str, subject: str) -> None:
-    """Recorded the moment the server accepts the message, before the next one is sent."""
-    Notification.objects.filter(id=row.id, claim=row.claim).update(
-        status=Status.SENT,
-        sent_at=clock.now(),
-        attempts=F("attempts") + 1,
-        recipient=recipient,
-        subject=subject[:255],
-        last_error="",
-        claim=None,
-    )
+    """Recorded the moment the server accepts the message, before the next one is sent.
+
+    In plain SQL: building the ORM's UPDATE took several times the CPU of the SMTP exchange it records.
+    """
+    fields = {name: Notification._meta.get_field(name) for name in ("status", "sent_at", "subject", "claim")}
+    values = [
+        fields["status"].get_db_prep_value(Status.SENT, connection),
+        fields["sent_at"].get_db_prep_value(clock.now(), connection),
+        recipient,
+        subject[: fields["subject"].max_length],
+        row.id,
+        fields["claim"].get_db_prep_value(row.claim, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_SENT_SQL.format(table=connection.ops.quote_name(Notification._meta.db_table)), values)
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 import datetime
 import email
 import email.policy
+import socket
 
 import pytest
 
@@ -142,3 +143,51 @@ def test_a_prepared_email_reads_like_any_other_for_the_console_and_file_backends
     mime = message.message()
     assert mime["To"] == "ann@example.org" and mime.get_charset() is None
     assert b"\r\n" not in mime.as_bytes() and b"Hello Ann," in mime.as_bytes()
+
+
+class Sink:
+    """An aiosmtpd handler that keeps each envelope."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+def test_over_smtp_a_composed_email_arrives_as_the_full_render_would(db, settings):
+    from aiosmtpd.controller import Controller
+    from django.core.mail import get_connection
+
+    sink = Sink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        connection = get_connection(
+            "django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=controller.port
+        )
+        connection.open()
+        composer = emails.Composer()
+        for number, (name, address) in enumerate(PEOPLE, start=1):
+            message = composer.build("reminder", reminder(name), to=address, message_id=f"<{number}@x>")
+            assert emails.send_over(connection, message) == 1
+        connection.close()
+    finally:
+        controller.stop()
+
+    assert [envelope.rcpt_tos for envelope in sink.envelopes] == [[address] for _, address in PEOPLE]
+    assert {envelope.mail_from for envelope in sink.envelopes} == {"credtrack@localhost"}
+    for number, ((name, address), envelope) in enumerate(zip(PEOPLE, sink.envelopes, strict=True), start=1):
+        received = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        expected = parsed(full("reminder", reminder(name), address, number))
+        assert received.get_body(("plain",)).get_content() == expected["text"]
+        assert received.get_body(("html",)).get_content() == expected["html"]
+        assert (received["To"], received["Subject"], received["Message-ID"]) == (
+            address,
+            expected["headers"]["Subject"],
+            f"<{number}@x>",
+        )
