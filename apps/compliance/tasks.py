@@ -117,11 +117,15 @@ def sweep_recomputes() -> int:
 
 
 def send_task(task, *args) -> bool:
-    """Queue a task; with the broker unreachable, log and go on: the caller's outbox row keeps the debt."""
+    """Queue a task; with the broker unreachable, log and go on: the caller's outbox row keeps the debt.
+
+    Fire and forget: no result is awaited, so the result store (whose lost Redis connection fails every later
+    call in the process) is never touched, whatever the task's own ignore_result says.
+    """
     try:
-        task.delay(*args)
+        task.apply_async(args, ignore_result=True)
     except (OSError, kombu.exceptions.OperationalError, redis.RedisError) as error:
-        logger.warning("broker unavailable, %s not queued (the recompute outbox keeps the debt): %s", task.name, error)
+        logger.warning("broker unavailable, %s not queued (its outbox rows keep the work): %s", task.name, error)
         return False
     return True
 
