@@ -13,12 +13,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from apps.certifications.models import CertificationType, Credential, Requirement
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import NON_COMPLIANT_STATUSES, Status
 from apps.organisation.models import Department
+from apps.organisation.scoping import employed_today
 
 from . import rules
 from .models import NotificationPreference, ReminderPolicy
@@ -211,6 +212,15 @@ def department_summaries(day: datetime.date) -> dict[int, DepartmentSummary]:
     return summaries
 
 
+def _one_per_card(rows):
+    """One line per action: leave out a row whose card to renew is the card another row of the list names
+    (an ED nurse's ACLS, stopped by the BLS that her BLS row already lists)."""
+    named = rows.filter(employee=OuterRef("employee"), credential=OuterRef("renew_credential")).exclude(
+        pk=OuterRef("pk")
+    )
+    return rows.exclude(Q(renew_credential__isnull=False) & ~Q(credential=F("renew_credential")) & Exists(named))
+
+
 def _expiring_soon(statuses, day: datetime.date):
     return statuses.filter(
         mandatory=True,
@@ -286,7 +296,8 @@ def digest_for(*, user, day: datetime.date, types: dict[int, CertificationType],
     Lists are capped (the totals say how many more); the dashboard has the rest.
     """
     departments = list(Department.objects.filter(managers=user).order_by("name"))
-    in_scope = Q(employee__department__in=departments)
+    # Staff who left count nowhere from the day after their last day, even before tonight's scan drops them.
+    in_scope = Q(employee__department__in=departments) & employed_today("employee__")
     counts = Counter(
         dict(
             compliance.current_employee_statuses()
@@ -302,10 +313,10 @@ def digest_for(*, user, day: datetime.date, types: dict[int, CertificationType],
         .select_related("employee__department")
         .annotate(credential_type_id=F("credential__certification_type_id"))
     )
-    lapsed = statuses.filter(mandatory=True, status__in=sorted(NON_COMPLIANT_STATUSES)).order_by(
+    lapsed = _one_per_card(statuses.filter(mandatory=True, status__in=sorted(NON_COMPLIANT_STATUSES))).order_by(
         "employee__department__name", "employee__last_name", "employee__first_name", "employee_id", "requirement_id"
     )
-    expiring = _expiring_soon(statuses, day).order_by(
+    expiring = _one_per_card(_expiring_soon(statuses, day)).order_by(
         "expires_on", "employee__last_name", "employee__first_name", "employee_id"
     )
 

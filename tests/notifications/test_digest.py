@@ -128,3 +128,24 @@ def test_beat_sends_the_digest_on_the_configured_day_and_hour():
         day_of_week=settings.NOTIFICATIONS_DIGEST_WEEKDAY, hour=settings.NOTIFICATIONS_DIGEST_HOUR, minute=0
     )
     assert entry["task"] in app.tasks
+
+
+def test_the_digest_lists_one_line_per_card_to_renew(catalogue, manager):
+    catalogue["ed"].managers.add(manager)
+    nurse = factories.EmployeeFactory(
+        role=catalogue["rn"], department=catalogue["ed"], first_name="Eve", last_name="Ed"
+    )
+    factories.CredentialFactory(
+        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2024, 5, 1), expires_on=D(2026, 5, 20)
+    )
+    factories.CredentialFactory(
+        employee=nurse, certification_type=catalogue["ACLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+    )
+    with on(MONDAY):
+        compliance.scan_run()
+        digest = selectors.digest_for(
+            user=manager, day=MONDAY, types=selectors.certification_types(), any_of=selectors.requirement_any_of()
+        )
+    # Her BLS lapsed and her ACLS stopped counting with it: one action, one line.
+    assert [(line.employee, line.what) for line in digest.lapsed] == [(nurse, "BLS")]
+    assert digest.lapsed_total == 1
