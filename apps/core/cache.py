@@ -43,7 +43,18 @@ def _degrading(name: str):
 
 
 # get_or_set and friends are built on these in BaseCache, so they degrade too.
-_OPERATIONS = ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many")
-_OPERATIONS += ("clear",)
+_OPERATIONS = (
+    "add",
+    "get",
+    "set",
+    "touch",
+    "delete",
+    "get_many",
+    "has_key",
+    "incr",
+    "set_many",
+    "delete_many",
+    "clear",
+)
 for _name in _OPERATIONS:
     setattr(FallbackRedisCache, _name, _degrading(_name))
