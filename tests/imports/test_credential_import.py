@@ -227,7 +227,7 @@ def test_a_database_refusal_imports_nothing_and_says_so(staff, hr_admin, recompu
     def refuse(*args, **kwargs):
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(importer, "bulk_create_with_history", refuse)
+    monkeypatch.setattr(importer.Importer, "create_with_history", refuse)
     report = run([credential_row("E1", "BLS")], hr_admin)
 
     assert [str(error) for error in report.errors] == [
@@ -251,3 +251,40 @@ def test_a_failure_while_writing_rolls_everything_back(staff, hr_admin, recomput
     assert calls and not report.ok and not report.committed
     assert not Credential.objects.exists() and not Credential.history.exists()
     assert recomputes == []
+
+
+def test_on_postgresql_new_cards_and_their_history_are_copied_with_ids_from_the_sequence(
+    postgres, staff, hr_admin, recomputes
+):
+    report = run([credential_row(f"E{i}", "BLS", "2025-09-05", card=f"AHA-{i}") for i in (1, 2, 3)], hr_admin)
+
+    assert report.ok and report.new == 3
+    cards = list(Credential.objects.order_by("id"))
+    assert [c.card_number for c in cards] == ["AHA-1", "AHA-2", "AHA-3"]
+    assert [c.created_at for c in cards] == [timezone.now()] * 3
+    history = Credential.history.order_by("id")
+    assert [(h.id, h.history_type, h.history_user, h.history_change_reason) for h in history] == [
+        (c.id, "+", hr_admin, "Imported from cards.csv") for c in cards
+    ]
+    assert [h.history_date for h in history] == [timezone.now()] * 3
+    # The sequence moved past the copied ids: the next card made the ordinary way follows them.
+    assert factories.CredentialFactory(employee=staff[0]).id > cards[-1].id
+
+
+def test_on_postgresql_a_card_that_appeared_since_the_check_refuses_the_whole_copy(
+    postgres, org, staff, hr_admin, recomputes, monkeypatch
+):
+    factories.CredentialFactory(employee=staff[1], certification_type=org["BLS"], issued_on=D(2025, 9, 5))
+    original = CredentialImport.look_up
+
+    def look_up_missing_the_stored_card(importer, batch):
+        found = original(importer, batch)
+        found.by_issue.clear()
+        return found
+
+    monkeypatch.setattr(CredentialImport, "look_up", look_up_missing_the_stored_card)
+    report = run([credential_row(f"E{i}", "BLS", "2025-09-05") for i in (1, 2)], hr_admin)
+
+    assert not report.committed and len(report.errors) == 1
+    assert report.errors[0].message.startswith("The database refused the import, so nothing was imported:")
+    assert Credential.objects.count() == 1 and not Credential.history.filter(history_user=hr_admin).exists()
