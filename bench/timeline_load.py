@@ -65,6 +65,7 @@ def main():
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; set DATABASE_URL for figures that mean anything", file=sys.stderr)
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production settings serve hashed names
     if Employee.objects.count() < args.employees:
         call_command("seed_demo", employees=args.employees, replace=True, skip_scan=True, verbosity=0)
     if selectors.current_run() is None:  # /healthz, which the load waits for, wants a completed scan

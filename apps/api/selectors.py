@@ -156,7 +156,8 @@ def _period_answer(employee: Employee, day: datetime.date) -> EmployeeAnswer:
     Findings are facts about cards (earned while no prerequisite was current), so the current run's findings
     for the cards issued by `day` are the ones that day had.
     """
-    overall = periods.employee_periods_on(day, Q(employee_id=employee.pk)).first()
+    # No ORDER BY: at most one period is in force, and ordering by id would walk the primary key instead.
+    overall = next(iter(periods.employee_periods_on(day, Q(employee_id=employee.pk))[:1]), None)
     if overall is None:
         return EmployeeAnswer(employee, day, "periods", None, None, None, None)
     rows = periods.requirement_rows_for(employee.pk, day)

@@ -232,7 +232,9 @@ class EmployeePeriod(models.Model):
             models.Index(fields=["employee", "valid_from"], name="empperiod_employee_from"),
             # "Counts by department x status on D" reads the index alone.
             models.Index(
-                fields=["valid_from", "valid_to"], include=["department", "role", "status"], name="empperiod_range"
+                fields=["valid_from", "valid_to"],
+                include=["department", "role", "status", "employee", "next_expiry"],
+                name="empperiod_range_covering",
             ),
         ]
         constraints = [models.CheckConstraint(condition=Q(valid_from__lt=F("valid_to")), name="empperiod_not_empty")]
@@ -265,10 +267,11 @@ class RequirementPeriod(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["employee", "valid_from"], name="reqperiod_employee_from"),
+            # Every column the day's GROUP BYs and filters read, so they are index-only scans.
             models.Index(
                 fields=["valid_from", "valid_to"],
-                include=["department", "requirement", "status"],
-                name="reqperiod_range",
+                include=["department", "role", "requirement", "status", "mandatory", "employee", "expires_on"],
+                name="reqperiod_range_covering",
             ),
         ]
         constraints = [models.CheckConstraint(condition=Q(valid_from__lt=F("valid_to")), name="reqperiod_not_empty")]

@@ -358,11 +358,11 @@ def overview_from_periods(
         people = people.filter(employee_id__in=requirement_rows.values("employee_id"))
     counts = [
         (row["department_id"], row["role_id"], row["status"], row["n"])
-        for row in people.values("department_id", "role_id", "status").annotate(n=Count("id")).order_by()
+        for row in people.values("department_id", "role_id", "status").annotate(n=Count("employee_id")).order_by()
     ]
     by_type = [
         (type_id, row["status"], row["n"])
-        for row in requirement_rows.values("requirement_id", "status").annotate(n=Count("id")).order_by()
+        for row in requirement_rows.values("requirement_id", "status").annotate(n=Count("employee_id")).order_by()
         for type_id in any_of.get(row["requirement_id"], ())
     ]
     attention = requirement_rows.filter(status__in=ATTENTION_STATUSES)
@@ -384,7 +384,7 @@ def overview_from_periods(
             for days in RENEWAL_HORIZONS
         }
     )
-    per_day = renewing.values("expires_on").annotate(n=Count("id")).order_by().values_list("expires_on", "n")
+    per_day = renewing.values("expires_on").annotate(n=Count("employee_id")).order_by().values_list("expires_on", "n")
     return _overview(
         day=day,
         stored=day == today,
