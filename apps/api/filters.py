@@ -4,7 +4,6 @@ import datetime
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -55,7 +54,7 @@ class EmployeeFilter(filters.FilterSet):
         return queryset.exclude(employed_today()) if value else queryset.filter(employed_today())
 
     def filter_employed_on(self, queryset, name, day: datetime.date):
-        return queryset.filter(hired_on__lte=day).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=day))
+        return queryset.employed_on(day)
 
 
 class CredentialFilter(filters.FilterSet):

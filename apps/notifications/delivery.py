@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from apps.accounts.links import action_url, link_logins, link_view, upload_path
+from apps.compliance import read
 from apps.core import clock
 
 from . import content, emails, rules, selectors
@@ -151,7 +152,7 @@ class _Batch:
     @property
     def any_of(self):
         if self._any_of is None:
-            self._any_of = selectors.requirement_any_of()
+            self._any_of = read.requirement_any_of()
         return self._any_of
 
     def requirement(self, row: Notification) -> rules.RequirementFact | None:

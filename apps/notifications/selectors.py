@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q
 
-from apps.certifications.models import CertificationType, Credential, Requirement
+from apps.certifications.models import CertificationType, Credential
+from apps.compliance import read
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import NON_COMPLIANT_STATUSES, Status
-from apps.organisation.models import Department
+from apps.organisation.models import Department, Employee
 from apps.organisation.scoping import employed_today
 
 from . import rules
@@ -85,15 +86,6 @@ def department_managers() -> Managers:
     return Managers({key: tuple(ids) for key, ids in by_department.items()}, emails)
 
 
-def requirement_any_of() -> dict[int, frozenset[int]]:
-    sets: dict[int, set[int]] = defaultdict(set)
-    for requirement_id, type_id in Requirement.any_of.through.objects.values_list(
-        "requirement_id", "certificationtype_id"
-    ):
-        sets[requirement_id].add(type_id)
-    return {key: frozenset(value) for key, value in sets.items()}
-
-
 def pending_proofs(employee_ids: Iterable[int] | None = None) -> dict[int, tuple[rules.PendingProof, ...]]:
     """Uploaded credentials awaiting verification, per employee (rarely more than a few hundred)."""
     pending = Credential.objects.filter(verification=Credential.Verification.PENDING)
@@ -123,15 +115,15 @@ def people(employee_ids: Iterable[int] | None = None) -> Iterator[Person]:
     ids = None if employee_ids is None else sorted(set(employee_ids))
     if ids is not None:
         statuses = statuses.filter(employee_id__in=ids)
-    any_of = requirement_any_of()
+    any_of = read.requirement_any_of()
     pending = pending_proofs(ids)
     rows = (
         statuses.order_by("employee_id", "requirement_id")
         .values_list(*_STATUS_FIELDS)
         .iterator(chunk_size=STREAM_CHUNK)
     )
-    for employee_id, group in itertools.groupby(rows, key=lambda row: row[0]):
-        group = list(group)
+    for employee_id, grouped in itertools.groupby(rows, key=lambda row: row[0]):
+        group = list(grouped)
         _, department_id, user_id, terminated_on, email = group[0][:5]
         requirements = tuple(
             rules.RequirementFact(
@@ -261,7 +253,7 @@ def digest_managers() -> list[DigestManager]:
 
 @dataclass
 class DigestLine:
-    employee: object
+    employee: Employee
     department: str
     what: str
     status_label: str

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -40,6 +44,13 @@ class Role(models.Model):
         return self.name
 
 
+class EmployeeQuerySet(models.QuerySet["Employee"]):
+    def employed_on(self, day: datetime.date) -> EmployeeQuerySet:
+        """Employed on `day` in their current employment: hired by then, and not terminated before it (the
+        termination day is their last day of employment). An earlier employment of a rehire is in the history."""
+        return self.filter(hired_on__lte=day).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=day))
+
+
 class Employee(models.Model):
     employee_number = models.CharField(max_length=40, unique=True)
     first_name = models.CharField(max_length=100)
@@ -69,6 +80,7 @@ class Employee(models.Model):
     )
 
     history = HistoricalRecords()
+    objects = EmployeeQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name", "employee_number"]

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from django.db.models import Count, QuerySet
 
+from apps.compliance import read
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import COMPLIANT_STATUSES, Status
 from apps.organisation.models import Department, Employee
@@ -83,7 +84,7 @@ class Matrix:
 def unit_certification_matrix(*, employees: QuerySet[Employee], catalogue: Catalogue, filters: Filters) -> Matrix:
     run = compliance.current_run()
     results = selectors.stored_requirement_statuses(run, employees, filters)
-    any_of = selectors.requirement_types()
+    any_of = read.requirement_any_of()
     counts: dict[tuple[int, int], Counter] = defaultdict(Counter)
     for row in results.values("employee__department_id", "requirement_id", "status").annotate(n=Count("id")).order_by():
         for type_id in any_of[row["requirement_id"]]:

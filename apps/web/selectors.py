@@ -17,12 +17,12 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.text import capfirst
 
 from apps.certifications.models import CertificationType, Credential, Requirement
-from apps.compliance import periods
+from apps.compliance import periods, read
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import COMPLIANT_STATUSES, Lapse, RequirementResult, Status
 from apps.compliance.models import ComplianceRun, EmployeeStatus, RequirementPeriod, RequirementStatus, Snapshot
 from apps.notifications.models import Notification
-from apps.organisation.models import Department, Employee, Role
+from apps.organisation.models import Department, Employee, EmployeeQuerySet, Role
 from apps.organisation.selectors import in_departments_on
 
 ATTENTION_STATUSES = (Status.EXPIRED, Status.MISSING, Status.PREREQUISITE_LAPSED)
@@ -188,16 +188,6 @@ def stored_requirement_statuses(run: ComplianceRun | None, employees: QuerySet[E
     return results
 
 
-def requirement_types() -> dict[int, list[int]]:
-    """Each requirement's any-of set of certification types (one small query)."""
-    types: dict[int, list[int]] = defaultdict(list)
-    for requirement_id, type_id in Requirement.any_of.through.objects.values_list(
-        "requirement_id", "certificationtype_id"
-    ):
-        types[requirement_id].append(type_id)
-    return types
-
-
 def overview_today(
     *, employees: QuerySet[Employee], filters: Filters, catalogue: Catalogue, day: datetime.date
 ) -> Overview:
@@ -211,7 +201,7 @@ def overview_today(
     ]
     results = stored_requirement_statuses(run, employees, filters)
     # Grouped by requirement, then spread over each requirement's types here: cheaper than joining the any-of set.
-    any_of = requirement_types()
+    any_of = read.requirement_any_of()
     by_type = [
         (type_id, row["status"], row["n"])
         for row in results.values("requirement_id", "status").annotate(n=Count("id")).order_by()
@@ -575,15 +565,14 @@ def trend(*, department_ids: Iterable[int] | None, until: datetime.date, weeks: 
 
 
 def employee_list(
-    *, employees: QuerySet[Employee], filters: Filters, search: str, day: datetime.date, left: bool = False
+    *, employees: EmployeeQuerySet, filters: Filters, search: str, day: datetime.date, left: bool = False
 ) -> QuerySet[Employee]:
     """People employed today (with `left`: those whose last day has passed, for HR) with their stored
     overall status and next expiry, filtered and ordered by name."""
     run = compliance.current_run()
     stored = EmployeeStatus.objects.filter(run=run, employee=OuterRef("pk"))
-    employed = Q(terminated_on__isnull=True) | Q(terminated_on__gte=day)
     people = (
-        (employees.filter(terminated_on__lt=day) if left else employees.filter(hired_on__lte=day).filter(employed))
+        (employees.filter(terminated_on__lt=day) if left else employees.employed_on(day))
         .select_related("department", "role")
         .annotate(
             compliance_status=Subquery(stored.values("status")[:1]),
@@ -718,7 +707,7 @@ _EMPLOYEE_FIELDS = [
 _CREDENTIAL_FIELDS = ["issued_on", "expires_on", "issuer", "card_number", "proof", "verification", "rejection_reason"]
 
 
-def person_history(employee: Employee, limit: int = HISTORY_ROWS) -> list[Change]:
+def person_history(employee: Employee, limit: int | None = HISTORY_ROWS) -> list[Change]:
     """What changed on the person's record and credentials, newest first, from simple-history (two queries)."""
     employee_versions = (
         Employee.history.filter(id=employee.pk)
@@ -743,7 +732,8 @@ def person_history(employee: Employee, limit: int = HISTORY_ROWS) -> list[Change
 
 
 def _changes(versions, fields: list[str], subject) -> list[Change]:
-    changes, previous = [], {}
+    changes: list[Change] = []
+    previous: dict[int, dict] = {}
     for version in versions:
         before = previous.get(version.id)
         details = []
@@ -827,7 +817,9 @@ def audit(
             role=catalogue.role_name(facts.role_id),
             status=result.status,
             lines=[
-                AuditLine(requirements[r.requirement_id], r, credentials.get(r.credential_id))
+                AuditLine(
+                    requirements[r.requirement_id], r, credentials.get(r.credential_id) if r.credential_id else None
+                )
                 for r in sorted(result.requirements, key=lambda r: (not r.mandatory, r.requirement_id))
             ],
             findings=[finding.message for finding in result.findings],

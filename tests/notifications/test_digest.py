@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.compliance import read
 from apps.compliance import services as compliance
 from apps.notifications import planning, selectors, tasks
 from apps.notifications.models import Notification, NotificationPreference
@@ -106,7 +107,7 @@ def test_the_digest_reads_a_fixed_number_of_queries_whatever_the_size(catalogue,
             factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], hired_on=D(2020, 1, 6))
         with on(MONDAY, hour=2):
             compliance.scan_run()
-        types, any_of = selectors.certification_types(), selectors.requirement_any_of()
+        types, any_of = selectors.certification_types(), read.requirement_any_of()
         with CaptureQueriesContext(connection) as queries, on(MONDAY):
             digest = selectors.digest_for(user=manager, day=MONDAY, types=types, any_of=any_of)
         return len(queries), digest.total

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.views.decorators.http import require_safe
 
 from apps.certifications.models import Credential
-from apps.compliance import periods
+from apps.compliance import periods, read
 from apps.compliance import selectors as compliance_selectors
 from apps.compliance.engine import Status
 from apps.core import clock
@@ -52,12 +52,13 @@ def dashboard(request):
     filters = form.filters()
     today = clock.today()
     day = form.cleaned_data.get("as_of") or today
-    if periods.covers(day):
+    source = read.source_for(day, today=today)
+    if source == read.Source.PERIODS:
         _, department_ids = scoping.overseen_employees_on_any_day(scope)
         overview = selectors.overview_from_periods(
             department_ids=department_ids, filters=filters, catalogue=catalogue, day=day, today=today
         )
-    elif day == today:
+    elif source == read.Source.STORED:
         overview = selectors.overview_today(
             employees=scoping.overseen_employees(scope), filters=filters, catalogue=catalogue, day=day
         )
