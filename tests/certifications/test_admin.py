@@ -166,6 +166,30 @@ def test_the_changelist_search_finds_by_code(hr, catalogue, model):
     assert response.context["cl"].result_count >= 1
 
 
+def _not_matching_bls(catalogue):
+    """One more row per model that a search for "BLS" must leave out."""
+    pals = factories.CertificationTypeFactory(code="PALS", name="Pediatric Advanced Life Support")
+    return {
+        "certificationtype": pals,
+        "prerequisite": factories.PrerequisiteFactory(certification_type=pals, any_of=[catalogue["certificationtype"]]),
+        "requirement": factories.RequirementFactory(
+            role=factories.RoleFactory(code="doc", name="Physician"), any_of=[pals]
+        ),
+        "credential": factories.CredentialFactory(certification_type=pals),
+    }
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_changelist_search_leaves_out_rows_that_do_not_match(hr, catalogue, model):
+    other = _not_matching_bls(catalogue)[model]
+
+    response = hr.get(admin_url(model), {"q": "BLS"})
+
+    found = set(response.context["cl"].result_list)
+    assert other not in found
+    assert found and all("BLS" in str(row) or model in ("prerequisite", "requirement") for row in found)
+
+
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("who", ["anonymous", "charlie", "alice"])
 def test_people_who_are_not_staff_are_sent_to_the_admin_login(client, charlie, alice, model, who):

@@ -208,6 +208,16 @@ def test_a_credential_that_lapses_on_the_job_gets_no_grace():
     assert status_of(employee, 10).status == Status.EXPIRED
 
 
+def test_a_card_expiring_on_the_assignment_day_lapsed_on_the_job():
+    # Valid on the first day of the job (still valid on its expiry day), lapsed the day after: no due period.
+    employee = person(TEACHER, SCHOOL, card(CPR, D(2024, 5, 1), D(2026, 6, 1)), assigned=D(2026, 6, 1))
+    lapsed = status_of(employee, 10)
+    assert (lapsed.status, lapsed.since) == (Status.EXPIRED, D(2026, 6, 2))
+    # One day earlier it ran out before the requirement applied: the newcomer's due period holds.
+    before = person(TEACHER, SCHOOL, card(CPR, D(2024, 5, 1), D(2026, 5, 31)), assigned=D(2026, 6, 1))
+    assert status_of(before, 10).status == Status.NOT_YET_DUE
+
+
 def test_terminated_and_not_yet_hired_people_have_no_requirements():
     leaver = person(NURSE, ED, hired=D(2020, 1, 1), terminated=D(2026, 6, 14))
     assert evaluate_employee(leaver, CATALOGUE, TODAY) is None

@@ -3,10 +3,12 @@
 import datetime
 import smtplib
 import threading
+from unittest import mock
 
 import pytest
 from django.core import mail
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from apps.certifications.services import credential_create
@@ -190,6 +192,27 @@ def _in_threads(target, count=2):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+@pytest.mark.postgres
+def test_two_claims_interleaved_on_two_connections_take_different_rows(postgres, transactional_db, catalogue):
+    """Not left to luck: each sender has selected (and locked) its rows before either marks them. SKIP LOCKED must
+    give the second sender other rows at once; were it to wait for the first, the barrier would time out."""
+    queue_reminders(catalogue, 6)
+    both_selected = threading.Barrier(2, timeout=10)
+    update = QuerySet.update
+
+    def update_once_both_selected(queryset, **fields):
+        if queryset.model is Notification and fields.get("status") == Status.SENDING:
+            both_selected.wait()
+        return update(queryset, **fields)
+
+    claims: list[set[int]] = []
+    with on(TODAY), mock.patch.object(QuerySet, "update", update_once_both_selected):
+        _in_threads(lambda: claims.append({row.id for row in delivery.outbox_claim(limit=3)}))
+    first, second = claims
+    assert len(first) == len(second) == 3
+    assert not first & second
 
 
 @pytest.mark.postgres

@@ -166,6 +166,11 @@ def test_a_pending_card_of_another_type_or_older_expiry_renews_nothing():
     assert notices(person(held(10), pending=[other, older])) == [reminder(10, 14)]
 
 
+def test_an_upload_with_the_same_expiry_as_the_current_card_is_not_a_renewal():
+    same = PendingProof(credential_id=200, type_id=BLS, issued_on=days(-2), expires_on=days(10))
+    assert notices(person(held(10), pending=[same])) == [reminder(10, 14)]
+
+
 def test_a_pending_card_issued_in_the_future_or_already_expired_renews_nothing():
     future = PendingProof(credential_id=200, type_id=BLS, issued_on=days(3), expires_on=days(733))
     expired = PendingProof(credential_id=201, type_id=BLS, issued_on=days(-800), expires_on=days(-1))
@@ -189,6 +194,16 @@ def test_a_card_meeting_a_mandatory_and_a_recommended_requirement_is_reminded_as
 
 def test_terminated_people_get_nothing():
     assert notices(person(held(7), missing(-3), terminated_on=days(-1))) == []
+
+
+def test_the_termination_day_is_the_last_day_of_employment_and_still_gets_notices():
+    # docs/notifications.md: employed through their termination day, so reminded and escalated on it; nothing after.
+    leaver = person(held(-7, status=Status.EXPIRED), terminated_on=TODAY)
+    on_the_day = notices(leaver)
+    assert reminder(-7, -7) in on_the_day
+    assert {n.kind for n in on_the_day} == {Kind.REMINDER, Kind.ESCALATION}
+    assert notices(leaver, day=days(1)) == []
+    assert notices(leaver, day=days(7)) == []  # not the next weekly reminder either
 
 
 def test_someone_leaving_before_the_expiry_is_not_reminded_of_it():
