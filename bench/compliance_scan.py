@@ -1,4 +1,4 @@
-"""Benchmark: the full compliance scan over a seeded workforce, against the floors in shared/PERFORMANCE.md.
+"""Benchmark: the full compliance scan over a seeded workforce, against the floors in docs/performance.md.
 
     .venv/bin/python bench/compliance_scan.py [--employees 100000] [--seed 1] [--sample 2000] [--reseed]
 
@@ -31,9 +31,7 @@ from apps.compliance.models import ComplianceRun, RequirementStatus  # noqa: E40
 from apps.core import clock  # noqa: E402
 from apps.organisation.models import Employee  # noqa: E402
 
-FLOORS = (
-    "floor (shared/PERFORMANCE.md): read 500k credentials 0.41 s; evaluate 100k + write 141,626 rows 1.07 s, 227 MB"
-)
+FLOORS = "floor (docs/performance.md): read 500k credentials 0.41 s; evaluate 100k + write 141,626 rows 1.07 s, 227 MB"
 
 
 def naive_orm_loop(sample: int, run: ComplianceRun) -> float:

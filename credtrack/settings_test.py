@@ -5,6 +5,7 @@ DATABASE_URL / REDIS_URL from the environment still apply, so CI runs the suite 
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("TIME_ZONE", "America/New_York")
@@ -14,7 +15,7 @@ from credtrack.settings import REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-PRIVATE_MEDIA_ROOT = MEDIA_ROOT = tempfile.mkdtemp(prefix="credtrack-test-media-")
+PRIVATE_MEDIA_ROOT = MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="credtrack-test-media-"))
 SITE_URL = "https://credtrack.example.org"
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

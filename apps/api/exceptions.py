@@ -75,7 +75,7 @@ def exception_handler(exc, context):
 
 def error_body(exc: exceptions.APIException, status_code: int) -> dict:
     if isinstance(exc, exceptions.ValidationError):
-        fields = {}
+        fields: dict[str, list[str]] = {}
         _flatten(exc.detail, "", fields)
         return {"status": status_code, "code": "invalid", "detail": "Some fields are invalid.", "fields": fields}
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

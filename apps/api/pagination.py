@@ -15,6 +15,7 @@ class Pagination(PageNumberPagination):
         paginator answers 404 for it anyway, as for a page past the end.
         """
         size = self.get_page_size(request)
+        assert size is not None  # PAGE_SIZE is set in settings
         try:
             number = max(int(request.query_params.get(self.page_query_param, 1)), 1)
         except ValueError:

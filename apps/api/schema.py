@@ -9,7 +9,8 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The HTTP status, repeated for logs.")
     code = serializers.CharField(help_text="Machine-readable: invalid, not_found, permission_denied, throttled...")
     detail = serializers.CharField(help_text="What went wrong, in words.")
-    fields = serializers.DictField(
+    # The error body's key; on a Serializer class the stubs reserve the name for the declared fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="For invalid input: messages per field (dotted for nested input, non_field_errors for the whole).",
     )

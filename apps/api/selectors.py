@@ -214,7 +214,9 @@ def _stored_answers(employees: list[Employee], run: ComplianceRun) -> dict[int, 
         .order_by("id")
         .values("employee_id", "credential_id", "kind", "message")
     ):
-        findings[row.pop("employee_id")].append(row)
+        employee_id, finding = row["employee_id"], dict(row)
+        del finding["employee_id"]
+        findings[employee_id].append(finding)
     requirements: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
         requirements[row.pop("employee_id")].append(_requirement_row(row, codes))
@@ -406,17 +408,21 @@ def rollups(
             key = getattr(facts, group_field)
             if run is None:
                 counts[key][result.status.value] += 1
-            if forecast_days and engine.forecast_employee(facts, catalogue, day, forecast_days):
+            if (
+                catalogue is not None
+                and forecast_days
+                and engine.forecast_employee(facts, catalogue, day, forecast_days)
+            ):
                 lapsing[key].add(facts.id)
     groups = _groups(scope, dimension, set(counts), department)
-    result = []
+    rollups = []
     for group in groups:
         rollup = Rollup(group=group, counts=counts.get(group.pk, Counter()))
         if forecast_days:
             rollup.lapsing = len(lapsing.get(group.pk, ()))
-        result.append(rollup)
+        rollups.append(rollup)
     source = "stored" if run else ("periods" if use_periods else "computed")
-    return result, source, run, day
+    return rollups, source, run, day
 
 
 def stored_scope(scope: Scope, department: Department | None = None) -> Q:

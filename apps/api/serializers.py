@@ -170,9 +170,11 @@ class RequirementSerializer(FullCleanModelSerializer):
 
 
 class CredentialSerializer(serializers.ModelSerializer):
-    employee = serializers.PrimaryKeyRelatedField(read_only=True)
-    certification_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    verified_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    employee: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+    certification_type: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    verified_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     has_proof = serializers.SerializerMethodField()
     proof_url = serializers.SerializerMethodField(
         help_text="Where HR and the employee themselves can view the proof (a web page); null without proof."
@@ -308,7 +310,8 @@ class ForecastSerializer(serializers.Serializer):
 class EmployeeComplianceSerializer(serializers.Serializer):
     employee = EmployeeRefSerializer()
     as_of = serializers.DateField(help_text="The day the answer is for.")
-    source = serializers.ChoiceField(choices=SOURCE_CHOICES)
+    # A response key; the stubs know `source` only as Field's own attribute (declared fields are popped off the class).
+    source = serializers.ChoiceField(choices=SOURCE_CHOICES)  # type: ignore[assignment]
     run = serializers.IntegerField(allow_null=True, help_text="The compliance run the stored answer comes from.")
     computed_at = serializers.DateTimeField(
         allow_null=True, help_text="When the stored answer was computed; null when computed for this request."
@@ -371,7 +374,8 @@ class RoleRollupSerializer(RollupSerializer):
 @extend_schema_serializer(many=False)
 class RollupListSerializer(serializers.Serializer):
     as_of = serializers.DateField()
-    source = serializers.ChoiceField(choices=SOURCE_CHOICES)
+    # A response key; the stubs know `source` only as Field's own attribute (declared fields are popped off the class).
+    source = serializers.ChoiceField(choices=SOURCE_CHOICES)  # type: ignore[assignment]
     run = serializers.IntegerField(allow_null=True)
 
 
@@ -386,7 +390,7 @@ class RoleRollupListSerializer(RollupListSerializer):
 
 
 class OutboxEmailSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(
+    user: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="The manager it goes to, if any."
     )
 

@@ -9,6 +9,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -352,7 +353,7 @@ class EmployeeComplianceViewSet(mixins.ListModelMixin, ApiViewSet):
         return self.get_paginated_response(serializers.EmployeeComplianceSerializer(answers, many=True).data)
 
 
-ROLLUP_PARAMETERS = [
+ROLLUP_PARAMETERS: list[type[drf_serializers.Serializer] | OpenApiParameter] = [
     serializers.ComplianceQuerySerializer,
     OpenApiParameter("department", OpenApiTypes.STR, description="Only this department (code)."),
 ]
@@ -364,7 +365,7 @@ class RollupViewSet(ApiViewSet):
     filter_backends = []
     conditional = True
     dimension = ""
-    output_serializer = None
+    output_serializer: type[drf_serializers.Serializer]
 
     def get_queryset(self):
         return EmployeeStatus.objects.none()

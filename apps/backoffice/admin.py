@@ -35,4 +35,4 @@ class EmployeeAdmin(StaffImportExportMixin, organisation_admin.EmployeeAdmin):
 
 @admin.register(Credential)
 class CredentialAdmin(CredentialImportExportMixin, certifications_admin.CredentialAdmin):
-    actions = [*certifications_admin.CredentialAdmin.actions, send_reminder_now_for_credentials]
+    actions = [*certifications_admin.CredentialAdmin.actions, send_reminder_now_for_credentials]  # type: ignore[list-item]

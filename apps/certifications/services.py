@@ -96,4 +96,4 @@ def _record_history_as(credential: Credential, user) -> None:
     # Outside a request (imports, tasks, the shell) simple-history cannot see who acted; tell it.
     # Without a user, leave it unset so the request middleware's user still applies.
     if user is not None:
-        credential._history_user = user
+        credential._history_user = user  # type: ignore[attr-defined]  # simple-history's documented hook

@@ -1,6 +1,6 @@
 """The compliance rules: plain data in, statuses out. No Django, no database.
 
-Semantics (see shared/DOMAIN.md):
+Semantics (see docs/domain.md):
 - A credential is current on day D when issued_on <= D <= expires_on and it is not rejected.
 - A credential whose type has prerequisites that must stay current counts only while one of
   each any-of set is current: its effective expiry is the earlier of its own and theirs, and
@@ -28,6 +28,7 @@ import datetime
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -321,14 +322,14 @@ class _Evaluator:
         """What a current credential counts for today; None if a must-stay-current prerequisite is not current."""
         if credential.id in self._effective:
             return self._effective[credential.id]
-        result: _Effective | None = _Effective(credential.expires_on, credential)
+        result = _Effective(credential.expires_on, credential)
         for rule in self.catalogue.prerequisites_of(credential.type_id):
             if not rule.must_stay_current:
                 continue
             prerequisite = self.best_current(rule.any_of, visiting | {credential.type_id})
             if prerequisite is None:
-                result = None
-                break
+                self._effective[credential.id] = None
+                return None
             if _later(result.expiry, prerequisite.expiry):
                 result = prerequisite
         self._effective[credential.id] = result
@@ -388,7 +389,7 @@ def evaluate_requirement(
     if requirement.in_force_from is not None and requirement.in_force_from > applies_since:
         applies_since = requirement.in_force_from
     due_on = applies_since + datetime.timedelta(days=requirement.due_within_days)
-    base = {"requirement_id": requirement.id, "mandatory": requirement.mandatory}
+    base: dict[str, Any] = {"requirement_id": requirement.id, "mandatory": requirement.mandatory}
 
     held = [c for c in evaluator.credentials if c.type_id in requirement.any_of]
     current = [c for c in held if _is_current(c, day)]
@@ -416,8 +417,8 @@ def evaluate_requirement(
 
     # Unmet by verified proof. The due period holds only if nothing that met it lapsed since it applied.
     lapsed = [c for c in held if c.expires_on is not None and c.expires_on < day]
-    last_lapsed = max(lapsed, key=lambda c: c.expires_on, default=None)
-    lapsed_while_required = last_lapsed is not None and last_lapsed.expires_on >= applies_since
+    last_lapsed = max(lapsed, key=_ended_on, default=None)
+    lapsed_while_required = last_lapsed is not None and _ended_on(last_lapsed) >= applies_since
     in_grace = day <= due_on and not lapsed_while_required
 
     if best_pending:
@@ -445,7 +446,7 @@ def evaluate_requirement(
         code = catalogue.code(blocked.type_id)
         needs = " and ".join(catalogue.codes(rule.any_of) for rule in catalogue.prerequisites_of(blocked.type_id))
         lapsed_prerequisite = _lapsed_prerequisite(evaluator, blocked, catalogue)
-        since = lapsed_prerequisite.expires_on + ONE_DAY if lapsed_prerequisite else None
+        since = _ended_on(lapsed_prerequisite) + ONE_DAY if lapsed_prerequisite else None
         reason = f"{code} is current but no {needs} is, so the {code} does not count"
         if since:
             reason += f" since {since}"
@@ -480,7 +481,7 @@ def evaluate_requirement(
     if last_lapsed is not None:
         code = catalogue.code(last_lapsed.type_id)
         if lapsed_while_required:
-            since = last_lapsed.expires_on + ONE_DAY
+            since = _ended_on(last_lapsed) + ONE_DAY
             reason = f"{code} expired on {last_lapsed.expires_on}; lapsed since {since}."
         else:  # it ran out before the requirement applied to them: late from the day after the due day
             since = due_on + ONE_DAY
@@ -514,7 +515,7 @@ def _held(
     """A requirement met by a verified, effective card: compliant or expiring, and which card to renew."""
     code = catalogue.code(credential.type_id)
     expiry, renew = effective.expiry, effective.renew
-    held = {"credential_id": credential.id, "expires_on": expiry}
+    held: dict[str, Any] = {"credential_id": credential.id, "expires_on": expiry}
     if expiry is None:
         return RequirementResult(
             **base, status=Status.COMPLIANT, reason=f"{code} held; it does not expire.", credential_id=credential.id
@@ -600,7 +601,13 @@ def _lapsed_prerequisite(
         for c in evaluator.credentials
         if c.type_id in rule.any_of and c.expires_on is not None and c.expires_on < evaluator.day
     ]
-    return max(ended, key=lambda c: c.expires_on, default=None)
+    return max(ended, key=_ended_on, default=None)
+
+
+def _ended_on(credential: CredentialFact) -> datetime.date:
+    """The expiry of a card known to have run out: callers have left out the cards that never expire."""
+    assert credential.expires_on is not None
+    return credential.expires_on
 
 
 def _findings(evaluator: _Evaluator, catalogue: Catalogue) -> list[Finding]:

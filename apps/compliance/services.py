@@ -240,12 +240,13 @@ def full_scan_owed() -> bool:
 
 def recomputes_settle(*, limit: int = 20_000) -> list[int]:
     """Recompute the first `limit` employees owed one (recompute_employees clears their debt); returns their ids."""
-    ids = list(
+    owed = (
         PendingRecompute.objects.filter(employee_id__isnull=False)
         .order_by("employee_id")
         .values_list("employee_id", flat=True)
         .distinct()[:limit]
     )
+    ids = [pk for pk in owed if pk is not None]  # filtered above already; the column's type cannot know
     recompute_employees(employee_ids=ids)
     return ids
 

@@ -120,6 +120,7 @@ def build(
     requirement_rows: list[RequirementRow] = []
     open_employee: list | None = None  # [valid_from, key]
     open_requirements: dict[int, list] = {}  # requirement_id -> [valid_from, key, row values]
+    key: tuple
 
     def close_employee(day):
         nonlocal open_employee

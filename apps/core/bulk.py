@@ -14,8 +14,8 @@ from django.db import connection, models
 def insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    fields = [model._meta.get_field(column) for column in columns]
-    names = ", ".join(quote(field.column) for field in fields)
+    fields = [_concrete(model, name) for name in columns]
+    names = ", ".join(quote(field.column or "") for field in fields)  # _concrete: never empty
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
@@ -28,3 +28,9 @@ def insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: Itera
         if moments:
             rows = (tuple(adapt(v) if i in moments else v for i, v in enumerate(row)) for row in rows)
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})", list(rows))
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{name} is not a concrete column of {model.__name__}"
+    return field

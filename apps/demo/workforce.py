@@ -275,14 +275,13 @@ def _catalogue_history_seed(today: datetime.date) -> str:
     year = today.year if today >= datetime.date(today.year, 7, 15) else today.year - 1
     added_on = datetime.date(year, 6, 1)
     role_code, department_code, type_code = MID_YEAR_ADDITION
-    requirement = Requirement(
-        role=Role.objects.get(code=role_code), department=Department.objects.get(code=department_code)
-    )
-    requirement._history_date = _noon(added_on)
+    department = Department.objects.get(code=department_code)
+    requirement = Requirement(role=Role.objects.get(code=role_code), department=department)
+    requirement._history_date = _noon(added_on)  # type: ignore[attr-defined]  # simple-history's documented hook
     requirement.save()
     requirement.any_of.set([CertificationType.objects.get(code=type_code)])
     return (
-        f"{type_code} for {requirement.role.name.lower()}s in the {requirement.department.name}, "
+        f"{type_code} for {requirement.role.name.lower()}s in the {department.name}, "
         f"required from {added_on} (due within {requirement.due_within_days} days)"
     )
 
@@ -718,6 +717,7 @@ class _Generator:
             (chains[c][0] for options in self.catalogue.prerequisites[card_type.code] for c in options if c in chains),
             key=lambda card: card.expires_on,
         )
+        assert card_type.validity_months is not None  # advanced cards expire
         span = card_type.validity_months * 365 // 12
         latest = min(prerequisite.expires_on - ONE_DAY, reference)
         earliest = min(max(prerequisite.issued_on + ONE_DAY, reference - (span - 130) * ONE_DAY), latest)
@@ -725,6 +725,7 @@ class _Generator:
 
     def _renewals(self, card_type: _CardType, issued: datetime.date) -> list[_Card]:
         rng = self.rng
+        assert card_type.validity_months is not None  # only cards that expire are renewed
         cards = [_Card(card_type.code, issued, self._expiry(card_type, issued))]
         previous = rng.choices(list(PREVIOUS_CARD_WEIGHTS), weights=list(PREVIOUS_CARD_WEIGHTS.values()))[0]
         for _ in range(previous):

@@ -32,7 +32,7 @@ from . import exporting
 from .credentials import credentials_import
 from .importer import can_import
 from .layouts import BLANK_CELLS_RULE, CREDENTIAL_COLUMNS, FINDING_COLUMNS, STAFF_COLUMNS
-from .parsing import ENCODING_LABELS, ISO_DATE, FileError, ImportFile
+from .parsing import ENCODING_LABELS, ISO_DATE, Column, FileError, ImportFile
 from .report import NEW, ImportOptions, ImportReport, RowChange
 from .staff import staff_import
 from .uploads import PrivateUploadStorage
@@ -141,7 +141,9 @@ class ImportResult(Result):
             problems.setdefault(error.row, {}).setdefault(error.column or NON_FIELD_ERRORS, []).append(error.message)
         for number, by_column in problems.items():
             self.append_invalid_row(
-                number if number is not None else "file", report.error_cells.get(number, {}), ValidationError(by_column)
+                number if number is not None else "file",
+                report.error_cells.get(number, {}) if number is not None else {},
+                ValidationError(by_column),
             )
 
     @staticmethod
@@ -158,7 +160,7 @@ class _FileResource(resources.Resource):
     which would query per row, load the whole file, and skip the history of bulk writes."""
 
     kind = ""
-    columns = ()
+    columns: tuple[Column, ...] = ()
 
     def run_import(self, **kwargs) -> ImportReport:
         raise NotImplementedError

@@ -100,7 +100,7 @@ def finding_rows(statuses: QuerySet[RequirementStatus]) -> Iterator[list]:
     )
     for status in statuses.iterator(chunk_size=CHUNK_SIZE):
         employee, requirement, credential = status.employee, status.requirement, status.credential
-        where = requirement.department.name if requirement.department_id else "any department"
+        where = requirement.department.name if requirement.department is not None else "any department"
         yield [
             status.run.as_of,
             employee.employee_number,
@@ -222,6 +222,7 @@ class _CsvCells:
         try:
             return self.days[value]
         except KeyError:
+            assert value is not None  # None is in self.days from the start
             text = self.days[value] = value.strftime(self.date_format)
             return text
 

@@ -269,8 +269,8 @@ class Importer:
             check.error(column, f"{what} appears again in this file (first on row {first}).")
 
     def write_rows(self, planned: list[Planned]) -> list[models.Model]:
-        new = [p.instance for p in planned if p.action == NEW]
-        changed = [p.instance for p in planned if p.action == CHANGED and p.fields]
+        new = [p.instance for p in planned if p.action == NEW and p.instance is not None]
+        changed = [p.instance for p in planned if p.action == CHANGED and p.fields and p.instance is not None]
         history = {"batch_size": BATCH_SIZE, "default_user": self.user, "default_change_reason": self.reason}
         if new:
             new = self.create_with_history(new)

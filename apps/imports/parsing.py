@@ -90,14 +90,18 @@ class ImportFile:
     @classmethod
     def from_path(cls, path: str | Path) -> ImportFile:
         path = Path(path)
-        return cls(name=path.name, kind=kind_for(path.name), opener=lambda: path.open("rb"))
+        kind = kind_for(path.name)
+        assert kind is not None  # strict: an unknown extension raised FileError
+        return cls(name=path.name, kind=kind, opener=lambda: path.open("rb"))
 
     @classmethod
     def from_bytes(cls, data: bytes, *, name: str, kind: str | None = None) -> ImportFile:
         by_extension = kind_for(name, strict=kind is None)
         if kind is not None and by_extension and by_extension != kind:
             raise FileError([(None, None, f"{name} is named like a {by_extension.upper()} file, not {kind.upper()}.")])
-        return cls(name=name, kind=kind or by_extension, opener=lambda: io.BytesIO(data))
+        kind = kind or by_extension
+        assert kind is not None  # strict when no kind was given: an unknown extension raised FileError
+        return cls(name=name, kind=kind, opener=lambda: io.BytesIO(data))
 
     def open(self) -> BinaryIO:
         return self.opener()

@@ -148,7 +148,7 @@ class StaffImport(Importer):
         if name == "department_id":
             return self.departments.codes.get(employee.department_id, "")
         if name == "user_id":
-            return employee.user.username if employee.user_id else ""
+            return employee.user.username if employee.user is not None else ""
         return display(getattr(employee, name))
 
     def login(self, check: RowCheck, login: str, number: str, found: _StaffLookups) -> int | None:

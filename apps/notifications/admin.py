@@ -23,7 +23,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["resend"]
     change_list_template = "admin/notifications/notification/change_list.html"
-    fields = [
+    fields = readonly_fields = (
         "kind",
         "status",
         "recipient",
@@ -40,8 +40,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         "next_attempt_at",
         "claimed_at",
         "sent_at",
-    ]
-    readonly_fields = fields
+    )
 
     def has_module_permission(self, request):
         return is_hr_admin(request.user) or super().has_module_permission(request)

@@ -7,6 +7,7 @@ so the preview shows exactly what staff and managers receive.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -41,7 +42,7 @@ def reminder_context(
     certification: CertificationType,
     expires_on: datetime.date,
     today: datetime.date,
-    dependents: list[CertificationType] = (),
+    dependents: Sequence[CertificationType] = (),
 ) -> dict:
     days_left = (expires_on - today).days
     return {
@@ -91,7 +92,7 @@ def escalation_context(
     since: datetime.date,
     reason: str,
     today: datetime.date,
-    affected: list[CertificationType] = (),
+    affected: Sequence[CertificationType] = (),
 ) -> dict:
     return {
         # Cards that stopped counting with this one: the same lapse, so the same email.

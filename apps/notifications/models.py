@@ -22,7 +22,7 @@ def _field_name(key_field: str) -> str:
 
 
 def _key_constraints() -> list:
-    constraints = []
+    constraints: list[models.BaseConstraint] = []
     for kind, key_fields in KEY_FIELDS.items():
         fields = [_field_name(name) for name in key_fields]
         constraints.append(
@@ -39,7 +39,8 @@ def _key_constraints() -> list:
 
 
 class Notification(models.Model):
-    Kind = models.TextChoices("Kind", [(kind.name, (kind.value, kind.label)) for kind in rules.Kind])
+    # The functional API keeps the labels in rules.Kind, the pure module; the stubs know only the class form.
+    Kind = models.TextChoices("Kind", [(kind.name, (kind.value, kind.label)) for kind in rules.Kind])  # type: ignore[call-overload]
 
     class Status(models.TextChoices):
         READY = "ready", "Ready to send"

@@ -77,6 +77,7 @@ def notifications_plan(*, day: datetime.date | None = None, backfill_employee_id
             row = _row(notice, recipient)
             if backfill and rules.is_backfill(notice, day):
                 row.status, row.last_error = Status.ROLLED_UP, ""
+                assert notice.user_id is not None  # what a backfill rolls up are escalations, which go to a manager
                 row.summary_id = _summary_id(summaries, notice.user_id, day, recipient)
             batch.append(row)
         if len(batch) >= PLAN_BATCH:

@@ -106,10 +106,10 @@ class Policy:
     by_type: Mapping[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
 
     def thresholds_for(self, type_id: int | None) -> tuple[int, ...]:
-        return self.by_type[type_id][0] if type_id in self.by_type else self.reminder_days
+        return self.by_type[type_id][0] if type_id is not None and type_id in self.by_type else self.reminder_days
 
     def repeats_for(self, type_id: int | None) -> int:
-        repeats = self.by_type[type_id][1] if type_id in self.by_type else True
+        repeats = self.by_type[type_id][1] if type_id is not None and type_id in self.by_type else True
         return self.repeat_every_days if repeats else 0
 
 
@@ -332,7 +332,7 @@ def _leaves_before(person: PersonFacts, day: datetime.date) -> bool:
 def _escalations(
     person: PersonFacts, requirement: RequirementFact, day: datetime.date, managers: Mapping[int, Iterable[int]]
 ) -> list[Notice]:
-    if requirement.since > day:
+    if requirement.since is None or requirement.since > day:  # only lapsed rows, which have a since, escalate
         return []
     return [
         Notice(

@@ -65,7 +65,7 @@ def _cached(kind: str, data, draw) -> SafeString:
     """Same numbers, same picture. Drawing takes pygal some 25 ms a chart, so each distinct chart is drawn
     once and kept an hour, keyed by what it plots."""
     key = f"web-chart-image:{kind}:{hashlib.sha256(repr(data).encode()).hexdigest()}"
-    return mark_safe(cache.get_or_set(key, lambda: _svg(draw()), CACHE_SECONDS))
+    return mark_safe(cache.get_or_set(key, lambda: _svg(draw()), CACHE_SECONDS) or "")
 
 
 def _svg(chart) -> str:

@@ -13,6 +13,12 @@ from apps.core import clock, plausible
 from .selectors import ATTENTION_STATUSES, COMPLIANT_STATUSES, RENEWAL_HORIZONS, Catalogue, Filters
 
 
+def _offer(field: forms.Field, choices: list) -> None:
+    """Set the choices a form offers from today's catalogue (a form's fields are typed as plain Field)."""
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -33,12 +39,13 @@ class FilterForm(forms.Form):
 
     def __init__(self, data, *, catalogue: Catalogue, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["department"].choices = [("", "All departments")] + [(d.pk, d.name) for d in catalogue.departments]
-        self.fields["role"].choices = [("", "All roles")] + [(r.pk, r.name) for r in catalogue.roles]
-        self.fields["status"].choices = [("", "Any status"), *self.status_choices]
-        self.fields["certification"].choices = [("", "All certifications")] + [
-            (t.pk, f"{t.code}: {t.name}") for t in catalogue.types
-        ]
+        _offer(self.fields["department"], [("", "All departments")] + [(d.pk, d.name) for d in catalogue.departments])
+        _offer(self.fields["role"], [("", "All roles")] + [(r.pk, r.name) for r in catalogue.roles])
+        _offer(self.fields["status"], [("", "Any status"), *self.status_choices])
+        _offer(
+            self.fields["certification"],
+            [("", "All certifications")] + [(t.pk, f"{t.code}: {t.name}") for t in catalogue.types],
+        )
 
     def filters(self) -> Filters:
         """The valid filters; an invalid one is reported on the form and left out, never guessed."""
@@ -105,7 +112,7 @@ class RenewalForm(FilterForm):
     within = forms.TypedChoiceField(
         coerce=int,
         required=False,
-        empty_value=RENEWAL_HORIZONS[-1],
+        empty_value=RENEWAL_HORIZONS[-1],  # type: ignore[arg-type]  # coerced to int like the choices
         choices=[(days, f"Next {days} days") for days in RENEWAL_HORIZONS],
         label="Expiring within",
     )
@@ -137,9 +144,9 @@ class AuditForm(forms.Form):
 
     def __init__(self, data, *, catalogue: Catalogue, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["department"].choices = [("", "Choose a department")] + [
-            (d.pk, d.name) for d in catalogue.departments
-        ]
+        _offer(
+            self.fields["department"], [("", "Choose a department")] + [(d.pk, d.name) for d in catalogue.departments]
+        )
 
     def clean_as_of(self):
         day = self.cleaned_data["as_of"]

@@ -16,6 +16,7 @@ def next_step(line: RequirementLine) -> str:
                 return f"Nothing to do now. Renew before {date_format(result.expires_on)}."
             return "Nothing to do."
         case Status.EXPIRING:
+            assert result.expires_on is not None  # the engine dates every expiring row
             return (
                 f"Book a renewal course now and upload your new card before {date_format(result.expires_on)}, "
                 "when this one stops counting."
@@ -23,11 +24,13 @@ def next_step(line: RequirementLine) -> str:
         case Status.NOT_YET_DUE if line.awaiting_hr:
             return "HR is checking the card you uploaded. Nothing to do unless they contact you."
         case Status.NOT_YET_DUE if result.credential_id:
+            assert result.due_on is not None  # the engine dates every not-yet-due row
             return (
                 f"Renew the card this one depends on (see why above) and upload it by {date_format(result.due_on)}: "
                 "until then this certification does not count."
             )
         case Status.NOT_YET_DUE:
+            assert result.due_on is not None
             return f"Get {indefinite_article(wanted)} {wanted} card and upload it by {date_format(result.due_on)}."
         case Status.PENDING_VERIFICATION:
             return "HR is checking the card you uploaded. Nothing to do unless they contact you."

@@ -20,14 +20,14 @@ ONE_DAY = datetime.timedelta(days=1)
 
 def latest_cards(credentials: Iterable[Credential]) -> list[Credential]:
     """The card that counts for each certification type: a renewed card replaces the old one's date."""
-    latest: dict[int, Credential] = {}
+    latest: dict[int, tuple[datetime.date, Credential]] = {}
     for credential in credentials:
         if credential.verification == Credential.Verification.REJECTED or credential.expires_on is None:
             continue
         held = latest.get(credential.certification_type_id)
-        if held is None or credential.expires_on > held.expires_on:
-            latest[credential.certification_type_id] = credential
-    return sorted(latest.values(), key=lambda credential: credential.expires_on)
+        if held is None or credential.expires_on > held[0]:
+            latest[credential.certification_type_id] = (credential.expires_on, credential)
+    return [credential for _, credential in sorted(latest.values(), key=lambda held: held[0])]
 
 
 def expiry_calendar(
@@ -44,13 +44,14 @@ def expiry_calendar(
     by_id = {credential.pk: credential for credential in credentials}
     limits = _limited_by_prerequisite(compliance)
     for card in latest_cards(credentials):
+        assert card.expires_on is not None  # latest_cards keeps only cards that expire
         code = card.certification_type.code
         guidance = card.certification_type.renewal_guidance or "Book a renewal course."
         limit = limits.get(card.pk)
         prerequisite = by_id.get(limit[1]) if limit else None
         if limit and prerequisite is not None:
             # A dependent card (ACLS) counts only while its prerequisite (BLS) is current: its day is the day it
-            # stops counting, and what to renew is the prerequisite (DOMAIN.md, dependent cards).
+            # stops counting, and what to renew is the prerequisite (docs/domain.md, dependent cards).
             day, needed = limit[0], prerequisite.certification_type.code
             summary = f"{code} stops counting: {needed} expires"
             description = (

@@ -86,14 +86,12 @@ def pdf(file: PersonFile, *, prepared_by: str, prepared_at: datetime.datetime) -
     )
     attachments = [
         weasyprint.Attachment(
-            string=proofs[row.credential.pk].content,
+            string=proof.content,
             name=attachment_name(row.credential),
             description=f"Proof of {row.credential.certification_type.code} issued {row.credential.issued_on}",
         )
         for row in file.cards
-        if row.credential.pk in proofs
-        and proofs[row.credential.pk]
-        and proofs[row.credential.pk].kind == "application/pdf"
+        if (proof := proofs.get(row.credential.pk)) is not None and proof.kind == "application/pdf"
     ]
     stylesheets = [weasyprint.CSS(filename=finders.find("web/web.css"))]
     # Nothing is fetched from elsewhere: every picture is inline (data: URLs) and the stylesheet is read from disk.

@@ -26,6 +26,8 @@ from tests import factories
 
 from .conftest import D
 
+pytestmark = pytest.mark.slow  # a live server and hundreds of generated requests
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 25
 OPENAPI = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))

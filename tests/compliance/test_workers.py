@@ -14,6 +14,7 @@ from tests.compliance.conftest import ed_nurse, stored_status
 D = datetime.date
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_the_nightly_scan_and_recompute_run_on_real_workers(catalogue, celery_worker_process):

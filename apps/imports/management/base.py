@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import models
 from tqdm import tqdm
 
 from apps.imports import exporting
@@ -39,7 +40,7 @@ class _Progress:
 
 
 class ImportCommand(BaseCommand):
-    model = None
+    model: type[models.Model]
 
     def run_import(self, **kwargs) -> ImportReport:
         raise NotImplementedError
@@ -88,8 +89,8 @@ class ImportCommand(BaseCommand):
             )
         finally:
             progress.close()
-        for error in report.errors:
-            self.stderr.write(str(error))
+        for problem in report.errors:
+            self.stderr.write(str(problem))
         if report.error_count > len(report.errors):
             self.stderr.write(f"... and {report.error_count - len(report.errors)} more.")
         for note in report.notes:
