@@ -110,7 +110,7 @@ def _computed_answer(employee: Employee, day: datetime.date, result, codes) -> E
     )
 
 
-def _finding_row(finding: engine.Finding) -> dict:
+def _finding_row(finding: engine.Finding | CredentialFinding) -> dict:
     return {"credential_id": finding.credential_id, "kind": finding.kind, "message": finding.message}
 
 

@@ -306,7 +306,7 @@ class Importer:
         with connection.wrap_database_errors:
             insert_rows(self.model, columns, rows)
             insert_rows(
-                self.model.history.model,
+                self.model.history.model,  # type: ignore[attr-defined]  # simple-history's HistoricalRecords
                 (*columns, "history_date", "history_change_reason", "history_type", "history_user_id"),
                 (row + history for row in rows),
             )

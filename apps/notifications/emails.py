@@ -181,7 +181,7 @@ class _Prototype:
         if _personalised(rendered, first_personal) != first:  # a template filtered or tested a value
             return None
         prototype = _message(rendered, _TO, message_id=_MESSAGE_ID, date=_DATE).message()
-        data = prototype.as_bytes(linesep="\r\n")
+        data = prototype.as_bytes(linesep="\r\n")  # type: ignore[call-arg]  # Django's SafeMIME classes take it
         names = {_TO: "to", _MESSAGE_ID: "message_id", _DATE: "date"}
         names.update({_TEXT_SLOT.format(key): f"text:{key}" for key in keys})
         names.update({_HTML_SLOT.format(key): f"html:{key}" for key in keys})
@@ -192,11 +192,14 @@ class _Prototype:
         # Every placeholder must be found as written: once for each header, as often as rendered in the parts.
         if len(tokens) != expected + 3 or any(b"\xee\x80" in piece for piece in pieces):
             return None
+        boundary = prototype.get_boundary()
+        if boundary is None:  # a multipart message always has one; without it there is nothing to reuse
+            return None
         return cls(
             rendered=rendered,
             pieces=pieces,
             slots=tuple(names[token.decode()] for token in tokens),
-            boundary=prototype.get_boundary(),
+            boundary=boundary,
             longest_line=max(map(len, data.split(b"\r\n"))),
             keys=frozenset(names[token.decode()][5:] for token in tokens if token.startswith(b"\xee")),
             envelope_from=sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET),
@@ -221,8 +224,8 @@ class _Prototype:
             data.append(piece)
         rendered = _personalised(self.rendered, personal)
         message = _message(rendered, to, message_id=message_id, date=values["date"], cls=_Prepared)
-        message.raw = b"".join(data)
-        message.envelope_from = self.envelope_from
+        message.raw = b"".join(data)  # type: ignore[attr-defined]  # a _Prepared (cls above)
+        message.envelope_from = self.envelope_from  # type: ignore[attr-defined]
         return message
 
 
