@@ -145,7 +145,7 @@ def test_the_digest_lists_one_line_per_card_to_renew(catalogue, manager):
     with on(MONDAY):
         compliance.scan_run()
         digest = selectors.digest_for(
-            user=manager, day=MONDAY, types=selectors.certification_types(), any_of=selectors.requirement_any_of()
+            user=manager, day=MONDAY, types=selectors.certification_types(), any_of=read.requirement_any_of()
         )
     # Her BLS lapsed and her ACLS stopped counting with it: one action, one line.
     assert [(line.employee, line.what) for line in digest.lapsed] == [(nurse, "BLS")]
