@@ -112,6 +112,7 @@ def test_replace_deletes_the_old_workforce_with_its_cards_and_history():
     assert get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES).count() == 3
 
 
+@pytest.mark.slow  # the queued scan runs in-process, with a full rebuild of the status periods
 def test_replace_also_deletes_the_old_workforces_compliance_results(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", "--employees", "80", stdout=io.StringIO())
@@ -306,6 +307,7 @@ def test_the_number_of_queries_does_not_grow_with_the_workforce(django_assert_ma
     assert counts[50] == counts[400]
 
 
+@pytest.mark.slow  # the queued scan runs in-process, with a full rebuild of the status periods
 def test_it_queues_a_compliance_scan_of_the_new_workforce(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", "--employees", "60", stdout=io.StringIO())
