@@ -140,7 +140,8 @@ def test_an_import_marked_backfill_plans_its_people_as_a_backfill_once_committed
 ):
     planned = []
     monkeypatch.setattr(
-        "apps.notifications.tasks.plan_backfill.delay", lambda employee_ids: planned.append(sorted(employee_ids))
+        "apps.notifications.tasks.plan_backfill.apply_async",
+        lambda args, **options: planned.append(sorted(args[0])),
     )
     path = tmp_path / "staff.csv"
     path.write_text(csv_rows(STAFF_HEADER, [staff_row("E1"), staff_row("E2", "Ben")]))
