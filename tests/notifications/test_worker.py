@@ -93,7 +93,7 @@ def test_beats_tasks_on_a_real_worker_deliver_each_email_once_through_smtp(catal
     html = nora.get_body(("html",)).get_content()
     assert "Hello Nora," in text and "30 days from today" in text
     assert f"{settings.SITE_URL}/me/credentials/upload/" in text
-    assert f'href="{settings.SITE_URL}/me/credentials/upload/"' in html
+    assert f'href="{settings.SITE_URL}/me/credentials/upload/?certification=' in html  # that card preselected
     assert received[("lou@example.org",)]["Subject"] == "Your BLS expired 1 day ago: please renew it"
     assert received[("maria@example.org",)]["Subject"].startswith("Lou ")
 
