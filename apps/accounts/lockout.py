@@ -25,8 +25,8 @@ def client_ip(request) -> str | None:
     """The client's address behind TRUSTED_PROXY_COUNT proxies that each append to X-Forwarded-For.
 
     Counted from the right: entries to the left of the last N were written by the client and may be
-    forged. (django-ipware's proxy_count expects the proxies themselves listed in the header, which a
-    proxy using nginx's $proxy_add_x_forwarded_for does not do: it then reads no address at all.)
+    forged. (django-ipware was tried and dropped: its proxy_count expects the proxies themselves listed in the
+    header, which a proxy using nginx's $proxy_add_x_forwarded_for does not do, so it read no address at all.)
     """
     remote = request.META.get("REMOTE_ADDR")
     hops = settings.TRUSTED_PROXY_COUNT
