@@ -129,7 +129,8 @@ def employee_facts(
 
     Three queries whatever the number of employees: the history of the few whose record as it
     stands does not answer for `day` (hired again after it, an assignment dated after it, or one
-    recent enough that a due period may hang on the assignments before it), then employees and
+    recent enough that a due period may hang on the assignments before it: the due day itself
+    included), then employees and
     their credentials streamed side by side in employee order and merged, so memory holds one
     employee at a time. Someone whose current employment ended before `day` was not employed
     then: the current record is the latest employment.
@@ -138,7 +139,7 @@ def employee_facts(
     longest_due_period = max((r.due_within_days for r in catalogue.requirements), default=0)
     recent = day - datetime.timedelta(days=longest_due_period)
     needs_history = candidates.filter(
-        Q(hired_on__gt=day) | Q(assigned_on__gt=day) | (Q(assigned_on__gt=recent) & Q(assigned_on__gt=F("hired_on")))
+        Q(hired_on__gt=day) | Q(assigned_on__gt=day) | (Q(assigned_on__gte=recent) & Q(assigned_on__gt=F("hired_on")))
     )
     histories = _histories(needs_history.values("id"))
     rows = candidates.order_by("id").values_list(*_EMPLOYEE_FIELDS).iterator(chunk_size=STREAM_CHUNK)

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.certifications.models import Credential
@@ -210,6 +210,9 @@ def cards(draw):
     rehire=st.one_of(st.none(), st.tuples(st.integers(1, 600), st.integers(2, 400))),
     days=st.lists(past_or_future, min_size=1, max_size=12),
 )
+# A transfer exactly one due period before the day asked about: the due day is still inside it, and the
+# earlier unit's lapse must come from history.
+@example(hired=D(2023, 1, 1), moves=[(278, "ed", "rn")], held=[], rehire=None, days=[D(2023, 11, 5)])
 def test_stored_periods_answer_as_the_engine_does_on_any_day(catalogue, hired, moves, held, rehire, days):
     person = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], hired_on=hired)
     for code, issued, expires, verification in held:
