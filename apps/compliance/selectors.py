@@ -142,22 +142,9 @@ def employee_facts(
         Q(hired_on__gt=day) | Q(assigned_on__gt=day) | (Q(assigned_on__gte=recent) & Q(assigned_on__gt=F("hired_on")))
     )
     histories = _histories(needs_history.values("id"))
-    rows = candidates.order_by("id").values_list(*_EMPLOYEE_FIELDS).iterator(chunk_size=STREAM_CHUNK)
-    credential_rows = (
-        Credential.objects.filter(employee__in=candidates.values("id"))
-        .order_by("employee_id", "id")
-        .values_list(*_CREDENTIAL_FIELDS)
-        .iterator(chunk_size=STREAM_CHUNK)
-    )
-    pending = next(credential_rows, None)
-    for pk, role_id, department_id, assigned_on, hired_on, terminated_on in rows:
-        credentials = []
-        while pending is not None and pending[0] <= pk:
-            if pending[0] == pk:
-                _, credential_id, type_id, issued_on, expires_on, verification = pending
-                # The raw string compares equal to engine.Verification (a StrEnum): no conversion per row.
-                credentials.append(engine.CredentialFact(credential_id, type_id, issued_on, expires_on, verification))
-            pending = next(credential_rows, None)
+    for (pk, role_id, department_id, assigned_on, hired_on, terminated_on), credentials in _with_credentials(
+        candidates
+    ):
         facts = engine.EmployeeFacts(
             id=pk,
             role_id=role_id,
@@ -165,7 +152,7 @@ def employee_facts(
             assigned_on=assigned_on,
             hired_on=hired_on,
             terminated_on=terminated_on,
-            credentials=tuple(credentials),
+            credentials=credentials,
         )
         if pk in histories:
             assignments, employments = histories[pk]
@@ -182,6 +169,28 @@ def employee_facts(
             hired_on=employment.started_on,
             terminated_on=employment.ended_on,
         )
+
+
+def _with_credentials(employees: QuerySet[Employee]) -> Iterator[tuple[tuple, tuple[engine.CredentialFact, ...]]]:
+    """Each employee's row with their cards: two queries streamed side by side in employee order and merged,
+    so memory holds one employee at a time."""
+    rows = employees.order_by("id").values_list(*_EMPLOYEE_FIELDS).iterator(chunk_size=STREAM_CHUNK)
+    credential_rows = (
+        Credential.objects.filter(employee__in=employees.values("id"))
+        .order_by("employee_id", "id")
+        .values_list(*_CREDENTIAL_FIELDS)
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    pending = next(credential_rows, None)
+    for row in rows:
+        credentials = []
+        while pending is not None and pending[0] <= row[0]:
+            if pending[0] == row[0]:
+                _, credential_id, type_id, issued_on, expires_on, verification = pending
+                # The raw string compares equal to engine.Verification (a StrEnum): no conversion per row.
+                credentials.append(engine.CredentialFact(credential_id, type_id, issued_on, expires_on, verification))
+            pending = next(credential_rows, None)
+        yield row, tuple(credentials)
 
 
 def _histories(employee_ids) -> dict[int, tuple[tuple[engine.Assignment, ...], tuple[engine.Employment, ...]]]:
@@ -276,23 +285,8 @@ def person_facts(employees: QuerySet[Employee]) -> Iterator[engine.EmployeeFacts
     the engine about every day of a person's record, not one. Three queries, streamed in employee order;
     the history of one call's employees is held at once (the rebuild calls it a chunk at a time).
     """
-    ordered = employees.order_by("id")
-    histories = _histories(ordered.values("id"))
-    rows = ordered.values_list(*_EMPLOYEE_FIELDS).iterator(chunk_size=STREAM_CHUNK)
-    credential_rows = (
-        Credential.objects.filter(employee__in=ordered.values("id"))
-        .order_by("employee_id", "id")
-        .values_list(*_CREDENTIAL_FIELDS)
-        .iterator(chunk_size=STREAM_CHUNK)
-    )
-    pending = next(credential_rows, None)
-    for pk, role_id, department_id, assigned_on, hired_on, terminated_on in rows:
-        credentials = []
-        while pending is not None and pending[0] <= pk:
-            if pending[0] == pk:
-                _, credential_id, type_id, issued_on, expires_on, verification = pending
-                credentials.append(engine.CredentialFact(credential_id, type_id, issued_on, expires_on, verification))
-            pending = next(credential_rows, None)
+    histories = _histories(employees.values("id"))
+    for (pk, role_id, department_id, assigned_on, hired_on, terminated_on), credentials in _with_credentials(employees):
         assignments, employments = histories.get(pk, ((), ()))
         if assignments:
             # The record as it stands is the latest word: a version dated after its assignment was superseded
@@ -306,7 +300,7 @@ def person_facts(employees: QuerySet[Employee]) -> Iterator[engine.EmployeeFacts
             assigned_on=assigned_on,
             hired_on=hired_on,
             terminated_on=terminated_on,
-            credentials=tuple(credentials),
+            credentials=credentials,
             assignments=assignments,
             employments=employments,
         )
