@@ -30,3 +30,10 @@ def unchecked():
                 yield
             finally:
                 cursor.execute("PRAGMA ignore_check_constraints = OFF")
+
+
+def unreadable_expiry(credential) -> None:
+    """An expiry PostgreSQL holds and Python cannot ('infinity'): reading the row raises DataError.
+    PostgreSQL only (use the `postgres` fixture), inside `unchecked()`."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE certifications_credential SET expires_on = 'infinity' WHERE id = %s", [credential.pk])

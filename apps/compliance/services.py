@@ -259,7 +259,13 @@ def employee_ids_for_requirement(*, role_id: int, department_id: int | None) -> 
 
 
 def _evaluate(employees, day: datetime.date, skipped: dict[int, str]) -> list[engine.EmployeeResult]:
-    return [result for _, result in selectors.evaluate(employees, day, skipped=skipped)]
+    """Everyone the rules can evaluate; in `skipped`, people the engine fails on and people whose stored rows
+    cannot even be read (problems.isolate)."""
+    return problems.isolate(
+        employees,
+        lambda people: [result for _, result in selectors.evaluate(people, day, skipped=skipped)],
+        skipped,
+    )
 
 
 def _record_problems(employees, skipped: dict[int, str]) -> None:

@@ -6,16 +6,18 @@ stop everyone else's reminders: the job skips them, calls `problems_record`, and
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import DataProblem
+from .models import DataProblem, Employee
 
 logger = logging.getLogger(__name__)
 REASON_LIMIT = 2000
+T = TypeVar("T")
 
 
 def describe(error: BaseException) -> str:
@@ -49,3 +51,33 @@ def problems_clear(*, source: str, employee_ids: Iterable[int] | QuerySet | None
     if employee_ids is not None:
         rows = rows.filter(employee_id__in=employee_ids)
     return rows.delete()[0]
+
+
+def unreadable(error: BaseException) -> str:
+    return (
+        f"{describe(error)} (a stored value the application cannot read, written past the checks: "
+        "correct it in the database)"
+    )[:REASON_LIMIT]
+
+
+def isolate(
+    people: QuerySet[Employee], attempt: Callable[[QuerySet[Employee]], list[T]], skipped: dict[int, str]
+) -> list[T]:
+    """`attempt(people)`; if loading them meets a value the database driver cannot read (a date of 'infinity' or
+    before year 1, put there past the validators), halve the people and try again until whoever holds it is
+    alone, and put them in `skipped`. No extra query when the data is sound; a few per bad person otherwise.
+
+    Such a DataError is raised while decoding the fetched rows, in this process: the transaction is unharmed.
+    """
+    try:
+        return attempt(people)
+    except DataError as error:
+        ids = list(people.values_list("id", flat=True))
+        if len(ids) <= 1:
+            for pk in ids:
+                skipped[pk] = unreadable(error)
+            return []
+        middle = len(ids) // 2
+        return isolate(people.filter(id__in=ids[:middle]), attempt, skipped) + isolate(
+            people.filter(id__in=ids[middle:]), attempt, skipped
+        )
