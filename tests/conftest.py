@@ -5,6 +5,7 @@ from django.db import connection
 
 from tests import factories
 from tests.faults import own_redis  # noqa: F401 (the fault tests' own redis-server)
+from tests.smtp import smtp_sink  # noqa: F401 (a real SMTP server)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

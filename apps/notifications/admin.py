@@ -1,14 +1,12 @@
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from apps.compliance import tasks as compliance_tasks
 from apps.core.admin import ReadOnlyAdmin
 from apps.organisation.scoping import is_hr_admin
 
-from . import content, delivery, emails, tasks
+from . import content, delivery, emails, rules, tasks
 from .models import Notification, NotificationPreference, ReminderPolicy
 
 
@@ -55,15 +53,16 @@ class NotificationAdmin(ReadOnlyAdmin):
     def about(self, notification):
         if notification.user_id:
             return notification.user.get_full_name() or notification.user.get_username()
-        return notification.employee.full_name if notification.employee_id else "HR"
+        if notification.employee_id:
+            return notification.employee.full_name
+        return "Asked for at the sign-in page" if notification.kind in rules.ASKED_KINDS else "HR"
 
     @admin.action(description="Send the selected failed emails again", permissions=["resend"])
     def resend(self, request, queryset):
         selected = queryset.count()
         queued = delivery.notifications_resend(notification_ids=queryset.values_list("id", flat=True))
         if queued:
-            # The rows are in the outbox either way: with the broker down, the every-5-minutes sender takes them.
-            transaction.on_commit(lambda: compliance_tasks.send_task(tasks.send_outbox))
+            tasks.queue_delivery()
             self.message_user(request, f"{queued} email(s) queued to be sent again.", messages.SUCCESS)
         if selected - queued:
             self.message_user(request, f"{selected - queued} selected email(s) had not failed; left as they were.")

@@ -1,9 +1,6 @@
 """HR's "send reminder now", as admin actions the employee and credential admins list."""
 
 from django.contrib import admin, messages
-from django.db import transaction
-
-from apps.compliance import tasks as compliance_tasks
 
 from . import planning, tasks
 
@@ -21,8 +18,7 @@ def send_reminder_now_for_credentials(modeladmin, request, queryset):
 def _queue(modeladmin, request, employee_ids) -> None:
     report = planning.manual_reminders_queue(employee_ids=employee_ids)
     if report.queued:
-        # The rows are in the outbox either way: with the broker down, the every-5-minutes sender takes them.
-        transaction.on_commit(lambda: compliance_tasks.send_task(tasks.send_outbox))
+        tasks.queue_delivery()
         modeladmin.message_user(request, f"Reminder queued for {len(report.queued)} person(s).", messages.SUCCESS)
     if report.already_today:
         modeladmin.message_user(

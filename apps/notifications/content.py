@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -326,5 +327,23 @@ def samples() -> list[tuple[str, str, dict]]:
                 ],
                 total=1,
             ),
+        ),
+        (
+            "sign_in_link",
+            "asked for at the sign-in page",
+            {
+                "recipient_name": alice.first_name,
+                "links": [{"name": alice.full_name, "url": absolute(f"{reverse('sign_in_link')}?sesame=SAMPLE")}],
+                "link_days": settings.SESAME_MAX_AGE.days,
+            },
+        ),
+        (
+            "password_reset",
+            "asked for at the sign-in page",
+            {
+                "recipient_name": alice.first_name,
+                "resets": [{"username": alice.employee_number, "url": absolute("/accounts/reset/SAMPLE/set/")}],
+                "reset_days": 3,
+            },
         ),
     ]

@@ -22,6 +22,7 @@ from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.urls import reverse
 
+from apps.accounts import services as access
 from apps.accounts.links import action_url, link_logins, link_view, upload_path
 from apps.compliance import read
 from apps.core import clock
@@ -39,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 Status = Notification.Status
 NO_ADDRESS_REPORT_LIMIT = 200
+NO_LOGIN_MESSAGE = {
+    Kind.SIGN_IN_LINK: "No staff login has this address (HR and managers never get a link): nothing sent.",
+    Kind.PASSWORD_RESET: "No active login has this address: nothing sent.",
+}
 MAX_RETRY_DELAY = datetime.timedelta(hours=6)
 _CONNECTION_LOST = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
 
@@ -50,6 +55,7 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     no_address: int = 0
+    no_login: int = 0
     batches: int = 0
     interrupted: bool = False
     more: bool = False
@@ -57,7 +63,9 @@ class DeliveryReport:
     def __str__(self):
         return (
             f"{self.sent} sent, {self.cancelled} cancelled, {self.retrying} to retry, {self.failed} failed, "
-            f"{self.no_address} without an address, in {self.batches} batches"
+            f"{self.no_address} without an address, "
+            + (f"{self.no_login} asked for an address of no login, " if self.no_login else "")
+            + f"in {self.batches} batches"
             + (" (interrupted: mail server unavailable)" if self.interrupted else "")
         )
 
@@ -148,6 +156,16 @@ class _Batch:
         # Staff emails carry a personal sign-in link: the logins a link may be made for, one query per batch.
         self.links = link_logins(employee_ids)
         self._paths: dict[tuple, str] = {}
+        # Links and resets asked for at the sign-in page: the logins each address reaches, one query per kind.
+        self.asked = {
+            Kind.SIGN_IN_LINK: access.sign_in_link_logins(r.recipient for r in rows if r.kind == Kind.SIGN_IN_LINK),
+            Kind.PASSWORD_RESET: access.password_reset_logins(
+                r.recipient for r in rows if r.kind == Kind.PASSWORD_RESET
+            ),
+        }
+
+    def logins_asked_for(self, row: Notification) -> list:
+        return self.asked[Kind(row.kind)].get(row.recipient, [])
 
     @property
     def any_of(self):
@@ -180,6 +198,8 @@ class _Batch:
         return True
 
     def recipient(self, row: Notification) -> str:
+        if row.kind in rules.ASKED_KINDS:
+            return self.logins_asked_for(row)[0].email  # as the login stores it, not as it was typed
         if row.kind == Kind.NO_ADDRESS_REPORT:
             return settings.HR_CONTACT_EMAIL
         if row.user_id:
@@ -206,6 +226,10 @@ class _Batch:
 
     def _email(self, row: Notification) -> tuple[str, dict]:
         day, types = self.day, self.types
+        if row.kind == Kind.SIGN_IN_LINK:
+            return "sign_in_link", access.sign_in_link_context(self.logins_asked_for(row))
+        if row.kind == Kind.PASSWORD_RESET:
+            return "password_reset", access.password_reset_context(self.logins_asked_for(row))
         if row.kind == Kind.REMINDER:
             credential = row.credential
             person = self.people.get(row.employee_id)
@@ -290,6 +314,10 @@ def _deliver_batch(rows: list[Notification], report: DeliveryReport, mail_connec
         if not batch.still_due(row):
             _finish(row, Status.CANCELLED, "No longer due when its turn came (renewed, uploaded, or changed).")
             report.cancelled += 1
+            continue
+        if row.kind in rules.ASKED_KINDS and not batch.logins_asked_for(row):
+            _finish(row, Status.NO_LOGIN, NO_LOGIN_MESSAGE[row.kind])
+            report.no_login += 1
             continue
         recipient = batch.recipient(row)
         if not recipient:

@@ -33,6 +33,8 @@ NAMES = (
     "manual_reminder",
     "no_address_report",
     "backfill_summary",
+    "sign_in_link",
+    "password_reset",
 )
 
 

@@ -2,6 +2,7 @@
 
 One Notification row per notice ever due. Its natural key (rules.KEY_FIELDS) is unique per kind
 in the database, so planning twice, or on two machines at once, cannot queue a second copy.
+A sign-in link or password reset asked for at the sign-in page is one row per request (rules.ASKED_KINDS).
 """
 
 from django.conf import settings
@@ -50,6 +51,7 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "Cancelled (no longer due)"
         NO_ADDRESS = "no_address", "No email address"
         ROLLED_UP = "rolled_up", "Rolled into a backfill summary"
+        NO_LOGIN = "no_login", "No login for the address asked for"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     employee = models.ForeignKey(

@@ -1,4 +1,5 @@
-"""Planning the outbox: what is due today goes in as rows; HR's "send reminder now" too.
+"""Planning the outbox: what is due today goes in as rows; HR's "send reminder now", and the sign-in
+links and password resets asked for at the sign-in page, too.
 
 Planning (daily, after the compliance scan; digests weekly) asks rules.py what is due and inserts
 one outbox row per notice with `ignore_conflicts`: each kind's natural key is unique in the
@@ -251,3 +252,14 @@ def manual_reminders_queue(*, employee_ids) -> ManualReport:
             (report.queued if person.email else report.no_address).append(employee_id)
     _insert(rows)
     return report
+
+
+def asked_email_queue(*, kind: Kind, address: str) -> Notification:
+    """A sign-in link or password reset asked for at the sign-in page: one row, for any address.
+
+    Nobody is looked up here (the sender finds the logins): known and unknown addresses cost the
+    request the same single insert, so its answer cannot tell them apart.
+    """
+    if kind not in rules.ASKED_KINDS:
+        raise ValueError(f"{kind} is not asked for by address")
+    return Notification.objects.create(kind=kind, recipient=address)

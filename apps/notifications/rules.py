@@ -43,6 +43,8 @@ class Kind(enum.StrEnum):
     MANUAL_REMINDER = "manual_reminder"
     NO_ADDRESS_REPORT = "no_address_report"
     BACKFILL_SUMMARY = "backfill_summary"
+    SIGN_IN_LINK = "sign_in_link"
+    PASSWORD_RESET = "password_reset"
 
     @property
     def label(self) -> str:
@@ -59,6 +61,8 @@ _KIND_LABELS = {
     Kind.MANUAL_REMINDER: "Reminder sent by HR",
     Kind.NO_ADDRESS_REPORT: "HR report: staff without an email address",
     Kind.BACKFILL_SUMMARY: "Manager summary of lapses found by a backfill",
+    Kind.SIGN_IN_LINK: "Sign-in link asked for",
+    Kind.PASSWORD_RESET: "Password reset asked for",
 }
 
 # The natural key of each kind: the outbox has one unique constraint per kind on exactly these.
@@ -73,6 +77,10 @@ KEY_FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.NO_ADDRESS_REPORT: ("about_date",),
     Kind.BACKFILL_SUMMARY: ("user_id", "about_date"),
 }
+
+# Asked for by anyone at the sign-in page, for an address nobody looked up: one row per request (no natural
+# key; the request throttle bounds them), and the logins are found only when it is sent.
+ASKED_KINDS = frozenset({Kind.SIGN_IN_LINK, Kind.PASSWORD_RESET})
 
 # Kinds whose relevance the rules decide again just before sending.
 RULED_KINDS = frozenset(

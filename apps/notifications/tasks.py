@@ -4,9 +4,10 @@ import datetime
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from apps.compliance import services as compliance_services
+from apps.compliance import tasks as compliance_tasks
 
 from . import delivery, planning
 
@@ -37,6 +38,12 @@ def plan_digests(day: str | None = None) -> str:
     count = planning.digests_plan(day=datetime.date.fromisoformat(day) if day else None)
     start_senders()
     return f"{count} digests"
+
+
+def queue_delivery() -> None:
+    """Send what was just put in the outbox, once the transaction commits. With the broker down the rows
+    wait in PostgreSQL, and the periodic sender (beat's `send-outbox`) delivers them."""
+    transaction.on_commit(lambda: compliance_tasks.send_task(send_outbox))
 
 
 def start_senders() -> None:
