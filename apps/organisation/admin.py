@@ -88,3 +88,8 @@ class DataProblemAdmin(ReadOnlyAdmin):
     list_filter = ["source"]
     list_select_related = ["employee"]
     search_fields = ["employee__employee_number", "employee__last_name", "employee__first_name", "reason"]
+
+    def has_delete_permission(self, request, obj=None):
+        # HR dismisses an entry once the record is checked (a repair's entry stays until then); a job's entry
+        # comes back on the job's next run while the data is still wrong.
+        return request.user.has_perm("organisation.delete_dataproblem")

@@ -141,6 +141,8 @@ class DataProblem(models.Model):
         PLANNING = "planning", "Reminder planning"
         DIGEST = "digest", "Manager digest"
         EXPORT = "export", "Export"
+        # Dates the upgrade that added the date constraints had to change (apps/core/date_repair.py).
+        REPAIR = "repair", "Date repaired at upgrade"
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="data_problems")
     source = models.CharField(max_length=20, choices=Source.choices)

@@ -23,12 +23,15 @@ def test_hr_sees_who_was_skipped_and_why(hr):
     assert b"Reminder planning" in response.content
 
 
-def test_nobody_edits_or_adds_problems(hr):
+def test_nobody_edits_or_adds_problems_and_hr_dismisses_one_once_checked(hr):
     bob = factories.EmployeeFactory()
     problems.problems_record(source=DataProblem.Source.SCAN, problems={bob.pk: "x"})
+    entry = DataProblem.objects.get()
 
     assert hr.get(admin_url("organisation", "dataproblem", "add")).status_code == 403
-    assert hr.post(admin_url("organisation", "dataproblem", "delete", DataProblem.objects.get().pk)).status_code == 403
+    assert hr.post(admin_url("organisation", "dataproblem", "change", entry.pk), {"reason": "y"}).status_code == 403
+    hr.post(admin_url("organisation", "dataproblem", "delete", entry.pk), {"post": "yes"})
+    assert not DataProblem.objects.exists()
 
 
 def test_the_list_costs_the_same_queries_at_any_size(hr):
