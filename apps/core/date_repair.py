@@ -17,7 +17,7 @@ and a card's notes say what was changed. Past versions in the history are clampe
 timeline reads them), each keeping its originals in its reason. Once the "Data problems" table exists,
 `report_repairs` lists every such history entry there for HR (source "repair"), where HR dismisses it after
 checking the record.
-Originals are read as text, so a year Python's dates cannot hold (PostgreSQL's 20000 or BC) is kept too.
+Originals are read as text, so a year Python's dates cannot hold (PostgreSQL's 20000, BC or infinity) is kept too.
 """
 
 from __future__ import annotations
@@ -42,8 +42,10 @@ LONGEST = datetime.timedelta(days=DB_MAX_VALIDITY_DAYS)
 def clamp(original: str) -> datetime.date:
     """The in-range day nearest to a stored date given as the database's text for it."""
     text = original.strip()
-    if text.endswith("BC") or text.startswith("-"):
+    if text.endswith("BC") or text.startswith("-"):  # PostgreSQL's BC years and -infinity
         return DB_EARLIEST
+    if text == "infinity":
+        return DB_LATEST
     year = text.split("-", 1)[0]
     if year.isdigit() and int(year) > 9999:
         return DB_LATEST
