@@ -283,8 +283,10 @@ IMPORT_MAX_UNZIPPED_BYTES = env_in_range("IMPORT_MAX_UNZIPPED_BYTES", 200 * 1024
 # The largest request body accepted (an import file plus its form); larger ones are refused from their
 # Content-Length before anything is read. Proof uploads are held to their own 10 MB by their validator.
 MAX_REQUEST_BODY_BYTES = env_in_range("MAX_REQUEST_BODY_BYTES", IMPORT_MAX_BYTES + 1024 * 1024, 1024, 2 * 1024**3)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files (Django's default is 2.5 MB)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads go to a temporary file, deleted after the request
+# Form fields other than files, at most (Django's default is 2.5 MB); more is refused with 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_in_range("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024, 1024, 100 * 1024 * 1024)
+# An uploaded file larger than this goes to a temporary file (deleted after the request) instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_in_range("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024, 0, 100 * 1024 * 1024)
 
 # Content-Security-Policy on every response (django-csp): scripts and style sheets only from our own origin,
 # never inline. Style attributes stay allowed: they cannot run code, and the pages still use a few.
