@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The result of a background import, as a message on its user's next page.
+    "apps.imports.middleware.ImportResultMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -331,6 +333,11 @@ CELERY_BEAT_SCHEDULE = {
     # Recomputes whose task never reached a worker (Redis down when the change committed): within a minute.
     "sweep-recomputes": {
         "task": "apps.compliance.tasks.sweep_recomputes",
+        "schedule": crontab(),
+    },
+    # Admin imports whose task never reached a worker (Redis down at confirm time), or whose worker died.
+    "sweep-import-jobs": {
+        "task": "apps.imports.tasks.sweep_import_jobs",
         "schedule": crontab(),
     },
     "sweep-import-uploads": {

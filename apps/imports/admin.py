@@ -14,8 +14,9 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 from import_export import fields, resources
 from import_export.admin import ExportMixin, ImportExportMixin
@@ -28,10 +29,11 @@ from apps.compliance.admin import RequirementStatusAdmin, RunFilter
 from apps.compliance.models import RequirementStatus
 from apps.organisation.scoping import is_hr_admin
 
-from . import exporting
+from . import exporting, jobs, tasks
 from .credentials import credentials_import
 from .importer import can_import
 from .layouts import BLANK_CELLS_RULE, CREDENTIAL_COLUMNS, FINDING_COLUMNS, STAFF_COLUMNS
+from .models import ImportJob
 from .parsing import ENCODING_LABELS, ISO_DATE, Column, FileError, ImportFile
 from .report import NEW, ImportOptions, ImportReport, RowChange
 from .staff import staff_import
@@ -117,6 +119,8 @@ class ConfirmImportFileForm(ConfirmImportForm):
     encoding = forms.ChoiceField(choices=list(ENCODING_LABELS.items()), widget=forms.HiddenInput)
     date_format = forms.ChoiceField(choices=DATE_FORMAT_CHOICES, widget=forms.HiddenInput)
     backfill = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The preview's row count, for the job's progress bar only (the import counts for itself).
+    rows = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class ImportResult(Result):
@@ -185,7 +189,6 @@ class _FileResource(resources.Resource):
                 file=file,
                 user=kwargs.get("user"),
                 dry_run=dry_run,
-                previewed=kwargs.get("previewed", False),
                 options=kwargs.get("options"),
             )
         return ImportResult(report, [column.name for column in self.columns])
@@ -234,6 +237,8 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         form = context.get("form")
+        if "confirm_form" in context and context.get("result") is not None:
+            context["confirm_form"].initial["rows"] = context["result"].report.rows
         if request.method == "POST" and "confirm_form" not in context and form is not None and form.is_bound:
             # No confirmation offered (errors, an unreadable sheet): nothing will ever read the stored copy.
             stored = (
@@ -244,17 +249,30 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
         return response
 
     def process_import(self, request, **kwargs):
+        """The confirmation: the previewed file goes to a background job (jobs.py), and HR to its progress page."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_confirm_form(request)
         name = request.POST.get("import_file_name")
-        if name and not Path(PrivateUploadStorage(name=name).get_full_path()).is_file():
+        if not form.is_valid() or not name or not Path(PrivateUploadStorage(name=name).get_full_path()).is_file():
             messages.error(request, "This preview is no longer available: upload the file again.")
             return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
-        try:
-            return super().process_import(request, **kwargs)
-        finally:
-            # Removed on success by django-import-export, but not when the import raised: remove it anyway.
-            name = request.POST.get("import_file_name")
-            if name:
-                PrivateUploadStorage(name=name).remove()
+        data = form.cleaned_data
+        job = tasks.import_job_queue(
+            kind=self.get_import_resource_classes(request)[0].kind,
+            file_name=data["original_file_name"],
+            file_format=self.get_import_formats()[int(data["format"])].kind,
+            preview_name=data["import_file_name"],
+            options=ImportOptions(
+                encoding=data["encoding"], date_format=data["date_format"], backfill=data["backfill"]
+            ),
+            user=request.user,
+            rows_total=data.get("rows"),
+        )
+        messages.info(
+            request, f"{job.file_name} is being imported: you will get a message and an email when it is done."
+        )
+        return redirect(jobs.job_url(job))
 
     # The history records every imported change with its user; a LogEntry per row would repeat it.
     skip_admin_log = True
@@ -284,36 +302,7 @@ class _ImportExportMixin(_HRExportMixin, ImportExportMixin):
                 date_format=form.cleaned_data["date_format"],
                 backfill=form.cleaned_data["backfill"],
             )
-            # Confirming means HR saw this file's preview pass; the import still re-checks every batch.
-            kwargs["previewed"] = isinstance(form, ConfirmImportForm)
         return kwargs
-
-    def process_result(self, result, request):
-        if result.has_validation_errors():
-            # The data changed between the preview and the confirmation: nothing was written; show why.
-            messages.error(request, result.report.summary())
-            return self._errors_page(request, result)
-        return super().process_result(result, request)
-
-    def add_success_message(self, result, request):
-        messages.success(request, result.report.summary())
-        for note in result.report.notes:
-            messages.info(request, note)
-
-    def _errors_page(self, request, result):
-        form = self.get_import_form_class(request)(self.get_import_formats(), self.get_import_resource_classes(request))
-        context = {
-            **self.admin_site.each_context(request),
-            **self.get_import_context_data(),
-            "title": "Import",
-            "form": form,
-            "result": result,
-            "opts": self.model._meta,
-            "media": self.media + form.media,
-            "import_error_display": self.import_error_display,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.import_template_name], context)
 
 
 class StaffImportExportMixin(_ImportExportMixin):
@@ -362,3 +351,55 @@ class RequirementStatusExportAdmin(_HRExportMixin, ExportMixin, RequirementStatu
 
     def export_header_and_rows(self, queryset):
         return exporting.FINDING_HEADER, exporting.finding_rows(queryset)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Background imports: their progress while they run, their result after. HR sees every one; nobody else any."""
+
+    list_display = ["created_at", "kind", "file_name", "created_by", "status", "rows_done", "rows_total"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["created_by"]
+    change_form_template = "admin/imports/importjob/progress.html"
+    REFRESH_SECONDS = 3
+
+    def has_module_permission(self, request):
+        return is_hr_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_hr_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A page of its own rather than a read-only form: it reloads itself (a meta refresh, no script) until the
+        job is done, then shows the result."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=object_id)
+        if job.finished and job.created_by_id == request.user.pk and not job.announced:
+            ImportJob.objects.filter(pk=job.pk).update(announced=True)  # seen here: no message on the next page
+        percent = min(100, job.rows_done * 100 // job.rows_total) if job.rows_total else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(job),
+            "opts": self.opts,
+            "job": job,
+            "percent": percent,
+            "refresh": None if job.finished else self.REFRESH_SECONDS,
+            "target": reverse(
+                "admin:organisation_employee_changelist"
+                if job.kind == "staff"
+                else "admin:certifications_credential_changelist"
+            ),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.change_form_template, context)

@@ -50,3 +50,34 @@ def uploads_sweep(*, older_than: datetime.timedelta = UPLOAD_MAX_AGE) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def job_folder() -> Path:
+    """Uploads confirmed for a background import: apart from the previews, so their sweep never takes one."""
+    return Path(settings.PRIVATE_MEDIA_ROOT) / "import-jobs"
+
+
+def keep_for_job(preview_name: str) -> str:
+    """Move a confirmed preview's upload to the jobs folder; returns its name there."""
+    job_folder().mkdir(parents=True, exist_ok=True)
+    name = os.path.basename(preview_name)
+    os.replace(PrivateUploadStorage(name=name).get_full_path(), job_folder() / name)
+    return name
+
+
+def job_file(name: str) -> Path:
+    return job_folder() / os.path.basename(name)
+
+
+def job_files_sweep(*, keep: set[str], older_than: datetime.timedelta = UPLOAD_MAX_AGE) -> int:
+    """Remove kept uploads no unfinished job refers to (a confirmation whose transaction rolled back)."""
+    folder = job_folder()
+    if not folder.is_dir():
+        return 0
+    limit = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.name not in keep and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import formats
 
 from apps.certifications.models import CertificationType, Credential
 from apps.compliance.engine import Status
@@ -213,6 +214,36 @@ class _SampleRolledUp:
     about_date: datetime.date
 
 
+IMPORT_EMAILED_ERRORS = 20
+
+
+def import_finished_context(
+    *,
+    kind: str,
+    file_name: str,
+    started,
+    summary: str,
+    outcome: str,
+    errors: Sequence[str],
+    error_count: int,
+    job_path: str,
+) -> dict:
+    """The import's result for the user who started it (`outcome`: imported, refused or failed)."""
+    return {
+        "kind": kind,
+        "file_name": file_name,
+        "started": formats.date_format(
+            started, "DATETIME_FORMAT" if isinstance(started, datetime.datetime) else "DATE_FORMAT"
+        ),
+        "summary": summary,
+        "errors": list(errors[:IMPORT_EMAILED_ERRORS]),
+        "more_errors": max(error_count - IMPORT_EMAILED_ERRORS, 0),
+        "committed": outcome == "imported",
+        "failed": outcome == "failed",
+        "job_url": absolute(job_path),
+    }
+
+
 def samples() -> list[tuple[str, str, dict]]:
     """(email name, variant, context) for every email staff, managers and HR can receive."""
     today = clock.today()
@@ -345,5 +376,20 @@ def samples() -> list[tuple[str, str, dict]]:
                 "resets": [{"username": alice.employee_number, "url": absolute("/accounts/reset/SAMPLE/set/")}],
                 "reset_days": 3,
             },
+        ),
+        (
+            "import_finished",
+            "refused",
+            import_finished_context(
+                kind="credentials",
+                file_name="cards.xlsx",
+                started=today,
+                summary="cards.xlsx: 3 row(s): 2 new, 0 changed, 0 unchanged, 1 error(s). Nothing was imported.",
+                outcome="refused",
+                errors=["Row 3, column certification: Unknown certification type 'BSL'."],
+                error_count=1,
+                job_path="/admin/imports/importjob/1/change/",
+            )
+            | {"recipient_name": person_name(manager)},
         ),
     ]

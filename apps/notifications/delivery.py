@@ -282,6 +282,8 @@ class _Batch:
         if row.kind == Kind.MANUAL_REMINDER:
             items = content.attention_items(self.attention(row.employee_id), types, day)
             return "manual_reminder", content.manual_reminder_context(employee=row.employee, items=items)
+        if row.kind == Kind.IMPORT_FINISHED:
+            return "import_finished", {**row.payload, "recipient_name": content.person_name(row.user)}
         return "no_address_report", self._no_address_report(row.about_date)
 
     def _no_address_report(self, day: datetime.date) -> dict:

@@ -35,6 +35,7 @@ NAMES = (
     "backfill_summary",
     "sign_in_link",
     "password_reset",
+    "import_finished",
 )
 
 

@@ -92,6 +92,12 @@ class Notification(models.Model):
         related_name="rolled_up",
         help_text="For an escalation rolled up by a backfill: the manager's summary that lists it.",
     )
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="What a notice about another app's record is about (an import job)."
+    )
+    payload = models.JSONField(
+        default=dict, blank=True, help_text="The email's content, for notices whose record this app cannot read."
+    )
     recipient = models.EmailField(blank=True)
     subject = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.READY)

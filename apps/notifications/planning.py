@@ -263,3 +263,14 @@ def asked_email_queue(*, kind: Kind, address: str) -> Notification:
     if kind not in rules.ASKED_KINDS:
         raise ValueError(f"{kind} is not asked for by address")
     return Notification.objects.create(kind=kind, recipient=address)
+
+
+def import_finished_queue(*, user, reference: str, payload: dict) -> None:
+    """Tell the HR user who started a background import how it ended, once (its key is user and reference).
+
+    `payload` is the email's context, written by the imports app, which this one cannot read from.
+    """
+    row = Notification(kind=Kind.IMPORT_FINISHED, user=user, reference=reference, payload=payload, recipient=user.email)
+    if not user.email:
+        row.status, row.last_error = Status.NO_ADDRESS, NO_ADDRESS_MESSAGE
+    _insert([row])

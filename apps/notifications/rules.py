@@ -45,6 +45,7 @@ class Kind(enum.StrEnum):
     BACKFILL_SUMMARY = "backfill_summary"
     SIGN_IN_LINK = "sign_in_link"
     PASSWORD_RESET = "password_reset"
+    IMPORT_FINISHED = "import_finished"
 
     @property
     def label(self) -> str:
@@ -63,6 +64,7 @@ _KIND_LABELS = {
     Kind.BACKFILL_SUMMARY: "Manager summary of lapses found by a backfill",
     Kind.SIGN_IN_LINK: "Sign-in link asked for",
     Kind.PASSWORD_RESET: "Password reset asked for",
+    Kind.IMPORT_FINISHED: "Import finished (to the HR user who started it)",
 }
 
 # The natural key of each kind: the outbox has one unique constraint per kind on exactly these.
@@ -76,6 +78,7 @@ KEY_FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.MANUAL_REMINDER: ("employee_id", "about_date"),
     Kind.NO_ADDRESS_REPORT: ("about_date",),
     Kind.BACKFILL_SUMMARY: ("user_id", "about_date"),
+    Kind.IMPORT_FINISHED: ("user_id", "reference"),
 }
 
 # Asked for by anyone at the sign-in page, for an address nobody looked up: one row per request (no natural

@@ -5,11 +5,13 @@ import io
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from apps.certifications.models import Credential
 from apps.compliance.services import scan_chunk, scan_chunks, scan_run, scan_start
 from apps.imports.layouts import FINDING_COLUMNS
+from apps.imports.models import ImportJob
 from apps.organisation.models import Employee
 from tests import factories
 from tests.imports.conftest import CREDENTIAL_HEADER, STAFF_HEADER, credential_row, csv_rows, staff_row, xlsx_bytes
@@ -39,7 +41,9 @@ def upload(client, model, data, name, *, fmt=CSV, encoding="utf-8", date_format=
 
 
 def confirm(client, model, preview):
-    return client.post(url(model, "process_import"), preview.context["confirm_form"].initial)
+    """Confirm, and let the background job run (in-process: tests run tasks eagerly once the request commits)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(url(model, "process_import"), preview.context["confirm_form"].initial)
 
 
 @pytest.fixture
@@ -79,7 +83,10 @@ def test_hr_previews_then_confirms_a_staff_import(hr, hr_admin, org, recomputes)
 
     response = confirm(hr, "employee", preview)
 
-    assert response.status_code == 302 and response["Location"] == url("employee", "changelist")
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:imports_importjob_change", args=[job.pk]
+    )
     assert Employee.objects.count() == 2
     assert {h.history_user for h in Employee.history.all()} == {hr_admin}
     followed = hr.get(response["Location"])
@@ -141,10 +148,11 @@ def test_a_confirmation_that_no_longer_validates_imports_nothing(hr, org, recomp
 
     response = confirm(hr, "credential", preview)
 
-    assert response.status_code == 200
-    page = response.content.decode()
+    assert response.status_code == 302
+    page = hr.get(response["Location"]).content.decode()
     assert "No employee has the number &#x27;E1&#x27;" in page and "Nothing was imported." in page
     assert not Credential.objects.exists()
+    assert ImportJob.objects.get().status == ImportJob.Status.REFUSED
 
 
 @pytest.mark.parametrize("model", ["employee", "credential"])
@@ -262,9 +270,9 @@ def test_a_manager_may_not_export_findings(client, manager, findings):
 
 
 def stored_uploads() -> list:
-    from apps.imports.uploads import upload_folder
+    from apps.imports.uploads import job_folder, upload_folder
 
-    return sorted(upload_folder().iterdir()) if upload_folder().is_dir() else []
+    return sorted(path for folder in (upload_folder(), job_folder()) if folder.is_dir() for path in folder.iterdir())
 
 
 def test_a_confirmed_import_leaves_no_stored_upload(hr, org, recomputes):
