@@ -225,11 +225,15 @@ class Importer:
 
     def plan(self, batch: list[SourceRow]) -> list[Planned]:
         found = self.look_up(batch)
-        planned = []
+        results = []
         for row in batch:
             self.report.rows += 1
             check = RowCheck(row, self.options)
-            result = self.plan_row(check, found)
+            results.append((check, self.plan_row(check, found)))
+        self.recheck(results)
+        planned = []
+        for check, result in results:
+            row = check.row
             if check.errors or result is None:
                 cells = {column.name: row.text(column.name) for column in self.columns}
                 for column, message in check.errors:
@@ -271,48 +275,67 @@ class Importer:
     def write_rows(self, planned: list[Planned]) -> list[models.Model]:
         new = [p.instance for p in planned if p.action == NEW and p.instance is not None]
         changed = [p.instance for p in planned if p.action == CHANGED and p.fields and p.instance is not None]
-        history = {"batch_size": BATCH_SIZE, "default_user": self.user, "default_change_reason": self.reason}
         if new:
-            new = self.create_with_history(new)
+            fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
+            prepare = connection.vendor == "postgresql"  # COPY takes values as the database stores them
+            rows = [
+                {
+                    f.attname: f.get_db_prep_save(value, connection) if prepare else value
+                    for f in fields
+                    for value in [f.pre_save(instance, True)]
+                }
+                for instance in new
+            ]
+            for instance, pk in zip(new, self.create_with_history(rows), strict=True):
+                instance.pk = pk
+                instance._state.adding = False
         if changed:
-            bulk_update_with_history(changed, self.model, self.update_fields, **history)
+            bulk_update_with_history(
+                changed,
+                self.model,
+                self.update_fields,
+                batch_size=BATCH_SIZE,
+                default_user=self.user,
+                default_change_reason=self.reason,
+            )
         return [*new, *changed]
 
-    def create_with_history(self, instances: list[models.Model]) -> list[models.Model]:
-        """New rows and their history rows ('+', the importing user, the file's name).
+    def create_with_history(self, rows: list[dict]) -> list[int]:
+        """New rows (each a dict of attname -> value; a field left out takes its default) and their history
+        rows ('+', the importing user, the file's name); returns their ids in order.
 
-        On PostgreSQL by COPY, ids reserved from the table's sequence first so that the history rows carry
-        them: Django building an INSERT of every value was most of an import's time. Elsewhere,
-        simple_history's bulk_create_with_history, which these rows are identical to.
+        On PostgreSQL by COPY of plain tuples, ids reserved from the table's sequence first so that the history
+        rows carry them: building a model instance and an INSERT of every value was most of an import's
+        time. Elsewhere, simple_history's bulk_create_with_history, which these rows are identical to.
         """
         if connection.vendor != "postgresql":
-            return bulk_create_with_history(
-                instances,
+            created = bulk_create_with_history(
+                [self.model(**row) for row in rows],
                 self.model,
                 batch_size=BATCH_SIZE,
                 default_user=self.user,
                 default_change_reason=self.reason,
             )
-        fields = self.model._meta.concrete_fields
-        for instance, pk in zip(instances, _reserve_ids(self.model, len(instances)), strict=True):
-            instance.pk = pk
-        rows = [
-            tuple(f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields) for instance in instances
-        ]
-        columns = tuple(f.attname for f in fields)
+            return [instance.pk for instance in created]
+        fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
+        # A field a row leaves out gets what a new instance would store (its default, auto_now_add's now).
+        blank = self.model()
+        defaults = {f.attname: f.get_db_prep_save(f.pre_save(blank, True), connection) for f in fields}
+        names = [f.attname for f in fields]
+        ids = _reserve_ids(self.model, len(rows))
+        prepared = [(pk, *[row.get(name, defaults[name]) for name in names]) for pk, row in zip(ids, rows, strict=True)]
+        columns = (self.model._meta.pk.attname, *names)
         history = (clock.now(), self.reason, "+", self.user.pk if self.user else None)
         # COPY goes to psycopg directly: its refusal (a card that appeared since the check) must reach
         # run_import as Django's IntegrityError, like an INSERT's would.
         with connection.wrap_database_errors:
-            insert_rows(self.model, columns, rows)
+            insert_rows(self.model, columns, prepared)
             insert_rows(
                 self.model.history.model,  # type: ignore[attr-defined]  # simple-history's HistoricalRecords
                 (*columns, "history_date", "history_change_reason", "history_type", "history_user_id"),
-                (row + history for row in rows),
+                (row + history for row in prepared),
             )
-        for instance in instances:
-            instance._state.adding = False
-        return instances
+        return ids
 
     def conclude(self, *, write: bool) -> None:
         if write and self.affected:
@@ -330,6 +353,9 @@ class Importer:
 
     def plan_row(self, check: RowCheck, found) -> Planned | None:
         raise NotImplementedError
+
+    def recheck(self, results: list[tuple[RowCheck, Planned | None]]) -> None:
+        """Checks that need the whole batch planned first; they add to the rows' errors."""
 
     def write(self, planned: list[Planned]) -> None:
         raise NotImplementedError

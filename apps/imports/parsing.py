@@ -123,9 +123,15 @@ class SourceRow:
     number: int
     cells: dict[str, object]
     problems: list[tuple[str | None, str]] = field(default_factory=list)
+    # Each cell as text, worked out once: the checks read the same cells many times over.
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.texts:
+            self.texts = {name: cell_text(value) for name, value in self.cells.items()}
 
     def text(self, column: str) -> str:
-        return cell_text(self.cells.get(column))
+        return self.texts.get(column, "")
 
 
 def read_table(
@@ -142,14 +148,30 @@ def read_table(
         raise FileError([(1, None, "The file is empty: the first row must name the columns.")]) from None
     positions = _header_positions(header, columns)
     width = len(header)
+    named = list(positions.items())
+    # Columns whose values would be lost: past the header, or under a blank heading.
+    headless = [i for i in range(width) if _blank(header[i])]
+    max_chars = limits.max_cell_chars
     for number, cells in records:
         if number > limits.max_rows + 1:
             raise FileError([(number, None, f"The file has more than {limits.max_rows:,} rows: split it.")])
-        if all(_blank(cell) for cell in cells):
-            continue
-        row = SourceRow(number, {name: cells[i] if i < len(cells) else None for name, i in positions.items()})
-        _check_cells(row, limits)
-        unnamed = [i for i, cell in enumerate(cells) if not _blank(cell) and (i >= width or _blank(header[i]))]
+        count = len(cells)
+        if all(cell.__class__ is str for cell in cells):
+            # CSV (every cell text): the common case, kept to a few C-level operations per row.
+            if not "".join(cells).strip():
+                continue
+            values: dict[str, object] = {name: cells[i] if i < count else None for name, i in named}
+            texts = {name: unescape_formula(cells[i].strip()) if i < count else "" for name, i in named}
+            row = SourceRow(number, values, texts=texts)
+            if "\x00" in "".join(cells) or max(map(len, cells)) > max_chars:
+                _check_cells(row, limits)
+        else:
+            if all(_blank(cell) for cell in cells):
+                continue
+            row = SourceRow(number, {name: cells[i] if i < count else None for name, i in named})
+            _check_cells(row, limits)
+        unnamed = [i for i in headless if i < count and not _blank(cells[i])]
+        unnamed += [i for i in range(width, count) if not _blank(cells[i])]
         if unnamed:
             row.problems.append((None, f"{len(unnamed)} value(s) in column(s) without a header; remove or name them."))
         yield row
@@ -199,7 +221,8 @@ def _check_cells(row: SourceRow, limits: Limits) -> None:
             row.cells[name] = value = value.replace("\x00", "")
         if len(value) > limits.max_cell_chars:
             row.problems.append((name, f"Longer than {limits.max_cell_chars:,} characters ({len(value):,})."))
-            row.cells[name] = value[: limits.max_cell_chars]
+            row.cells[name] = value = value[: limits.max_cell_chars]
+        row.texts[name] = cell_text(value)
 
 
 def estimate_rows(file: ImportFile) -> int | None:

@@ -288,3 +288,30 @@ def test_on_postgresql_a_card_that_appeared_since_the_check_refuses_the_whole_co
     assert not report.committed and len(report.errors) == 1
     assert report.errors[0].message.startswith("The database refused the import, so nothing was imported:")
     assert Credential.objects.count() == 1 and not Credential.history.filter(history_user=hr_admin).exists()
+
+
+def test_repeats_are_found_across_batches_and_name_the_first_row(org, staff, hr_admin, recomputes, monkeypatch):
+    card = factories.CredentialFactory(
+        employee=staff[0], certification_type=org["BLS"], issued_on=D(2025, 9, 1), card_number="AHA-7"
+    )
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+
+    report = run(
+        [
+            credential_row("E2", "BLS", "2025-09-05", card="AHA-1"),
+            credential_row("E3", "BLS", "2025-09-05"),
+            credential_row("E1", "BLS", "2025-09-02", card="AHA-7"),  # corrects the stored card's issue day
+            credential_row("E2", "BLS", "2025-09-05"),
+            credential_row("E3", "ACLS", "2025-09-05", card="AHA-1"),
+            credential_row("E2", "BLS", "2025-08-01", card="AHA-1"),
+            credential_row("E1", "BLS", "2025-09-01"),  # the same stored card, by its stored issue day
+        ],
+        hr_admin,
+    )
+
+    assert messages(report) == [
+        (5, "issued_on", "E2's BLS issued on 2025-09-05 appears again in this file (first on row 2)."),
+        (7, "card_number", "E2's BLS card AHA-1 appears again in this file (first on row 2)."),
+        (8, None, "Row 4 already updates this same credential."),
+    ]
+    assert not report.committed and Credential.objects.get() == card
