@@ -1,13 +1,29 @@
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin, messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.decorators import method_decorator
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.organisation.scoping import is_hr_admin
 
 from . import content, delivery, emails, rules, tasks
 from .models import Notification, NotificationPreference, ReminderPolicy
+
+# An email's HTML part in the admin's preview frame: its own inline styles and data: images, no script, and
+# framed only by the preview page.
+EMAIL_POLICY = {
+    "default-src": [NONE],
+    "script-src": [NONE],
+    "style-src": [UNSAFE_INLINE],
+    "style-src-attr": [UNSAFE_INLINE],
+    "img-src": ["data:"],
+    "frame-ancestors": [SELF],
+    "form-action": [NONE],
+}
 
 
 @admin.register(Notification)
@@ -69,7 +85,12 @@ class NotificationAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)
-        return [path("preview/", preview, name="notifications_notification_preview"), *super().get_urls()]
+        html = self.admin_site.admin_view(self.preview_html_view)
+        return [
+            path("preview/", preview, name="notifications_notification_preview"),
+            path("preview/<int:index>/html/", html, name="notifications_notification_preview_html"),
+            *super().get_urls(),
+        ]
 
     def preview_view(self, request):
         if not is_hr_admin(request.user):
@@ -85,6 +106,19 @@ class NotificationAdmin(ReadOnlyAdmin):
             "previews": previews,
         }
         return TemplateResponse(request, "admin/notifications/notification/preview.html", context)
+
+    @method_decorator(xframe_options_sameorigin)
+    @method_decorator(csp_replace(EMAIL_POLICY))
+    def preview_html_view(self, request, index: int):
+        """One sample's HTML part, framed by the preview page: emails style themselves inline (mail clients
+        ignore style sheets), so this response alone allows inline styles, and nothing else (no script)."""
+        if not is_hr_admin(request.user):
+            raise Http404("No such page")
+        samples = content.samples()
+        if index >= len(samples):
+            raise Http404("No such email")
+        name, _variant, ctx = samples[index]
+        return HttpResponse(emails.render(name, ctx).html)
 
 
 @admin.register(ReminderPolicy)

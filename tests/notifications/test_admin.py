@@ -1,10 +1,13 @@
 """The outbox in the admin (HR only), the email previews, resend, and "send reminder now"."""
 
+import re
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from apps.compliance import services as compliance
+from apps.notifications import content as content_module
 from apps.notifications import emails, planning
 from apps.notifications.models import Notification
 from tests import factories
@@ -85,16 +88,19 @@ def test_hr_previews_every_email_with_sample_data(client, hr_admin):
     for name in emails.NAMES:
         assert f"{name}:" in content
     assert "Your BLS expires in 30 days" in content
-    assert "srcdoc=" in content and "Hello Alice," in content
+    frames = re.findall(r'<iframe[^>]* src="([^"]+)"', content)
+    assert len(frames) == len(content_module.samples())
+    assert any("Hello Alice," in client.get(frame).content.decode() for frame in frames)
     assert Notification.objects.count() == 0  # samples are never written
 
 
 def test_the_preview_is_not_there_for_anyone_else(client, bob, charlie):
-    assert client.get(PREVIEW).status_code == 302
+    frame = reverse("admin:notifications_notification_preview_html", args=[0])
+    assert client.get(PREVIEW).status_code == 302 and client.get(frame).status_code == 302
     client.force_login(charlie)
-    assert client.get(PREVIEW).status_code == 302
+    assert client.get(PREVIEW).status_code == 302 and client.get(frame).status_code == 302
     client.force_login(bob)
-    assert client.get(PREVIEW).status_code == 404
+    assert client.get(PREVIEW).status_code == 404 and client.get(frame).status_code == 404
 
 
 def act(client, url, action, ids, **extra):
