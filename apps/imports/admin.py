@@ -14,6 +14,7 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +24,7 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.formats.base_formats import Format
 from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.results import Result, RowResult
+from import_export.signals import post_export
 
 from apps.compliance import selectors as compliance_selectors
 from apps.compliance.admin import RequirementStatusAdmin, RunFilter
@@ -220,11 +222,19 @@ class _HRExportMixin:
     def export_header_and_rows(self, queryset) -> tuple[list[str], Iterable[Sequence]]:
         raise NotImplementedError
 
-    def get_export_data(self, file_format, request, queryset, **kwargs):
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        """The file streamed as it is written (django-import-export would build it in memory first): a
+        whole health system's cards are hundreds of thousands of rows."""
         if not self.has_export_permission(request):
             raise PermissionDenied
         header, rows = self.export_header_and_rows(queryset)
-        return exporting.export_bytes(file_format.kind, header, rows)
+        response = StreamingHttpResponse(
+            exporting.stream_table(file_format.kind, header, rows), content_type=file_format.get_content_type()
+        )
+        name = self.get_export_filename(request, queryset, file_format)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        post_export.send(sender=None, model=self.model)
+        return response
 
 
 class _ImportExportMixin(_HRExportMixin, ImportExportMixin):

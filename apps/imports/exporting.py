@@ -15,6 +15,7 @@ import csv
 import datetime
 import io
 import itertools
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
@@ -153,7 +154,35 @@ def export_bytes(kind: str, header: list[str], rows: Iterable[Sequence], **optio
     return buffer.getvalue()
 
 
+def stream_table(kind: str, header: list[str], rows: Iterable[Sequence]) -> Iterator[bytes]:
+    """The file's bytes a piece at a time (UTF-8 CSV, or XLSX), for a streamed download: memory stays flat
+    whatever the number of rows. CSV goes out a batch of rows at a time as it is formatted; an XLSX
+    workbook is a zip whose directory comes last, so it is written to a temporary file first and sent from there."""
+    if kind == "csv":
+        yield from _csv_chunks(header, rows, ENCODINGS["utf-8"], ISO_DATE)
+        return
+    if kind != "xlsx":
+        raise ExportError(f"Cannot export as {kind!r}: choose csv or xlsx.")
+    with tempfile.TemporaryFile() as spool:
+        _write_xlsx(spool, header, rows)
+        spool.seek(0)
+        yield from iter(lambda: spool.read(1 << 16), b"")
+
+
 def _write_csv(stream: BinaryIO, header, rows, codec: str, date_format: str) -> int:
+    written = 0
+    for chunk, count in _csv_batches(header, rows, codec, date_format):
+        stream.write(chunk)
+        written += count
+    return written - 1
+
+
+def _csv_chunks(header, rows, codec: str, date_format: str) -> Iterator[bytes]:
+    for chunk, _ in _csv_batches(header, rows, codec, date_format):
+        yield chunk
+
+
+def _csv_batches(header, rows, codec: str, date_format: str) -> Iterator[tuple[bytes, int]]:
     # A batch of rows at a time: formatted column by column, written by one writerows and encoded once
     # through an incremental encoder (a byte-order mark once). Per cell and per row, the calls cost
     # several times the database read.
@@ -170,15 +199,15 @@ def _write_csv(stream: BinaryIO, header, rows, codec: str, date_format: str) -> 
         buffer.seek(0)
         buffer.truncate()
         try:
-            stream.write(encoder.encode(text))
+            chunk = encoder.encode(text)
         except UnicodeEncodeError as error:
             number = written + 1 + _row_at(error.start, formatted)
             raise ExportError(
                 f"Row {number} has {error.object[error.start : error.end]!r}, which {codec} cannot store; "
                 "export as UTF-8 or XLSX."
             ) from None
+        yield chunk, len(batch)
         written += len(batch)
-    return written - 1
 
 
 def _row_at(offset: int, rows: list[tuple[str, ...]]) -> int:

@@ -195,8 +195,8 @@ def test_hr_exports_the_filtered_staff_in_the_import_layout(hr, org):
 
     response = hr.post(export_url, {"format": CSV, "resource": "0"})
 
-    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
-    lines = response.content.decode("utf-8-sig").splitlines()
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv" and response.streaming
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert lines[0] == STAFF_HEADER and [line.split(",")[0] for line in lines[1:]] == ["E2"]
 
 
@@ -211,7 +211,8 @@ def test_hr_exports_credentials_as_xlsx(hr, org):
 
     from openpyxl import load_workbook
 
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert response.streaming
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
     assert rows[0] == tuple(CREDENTIAL_HEADER.split(","))
     assert rows[1][:3] == ("E1", "BLS", datetime.datetime(2025, 9, 5)) and rows[1][-1] == "'=1+1"
 
@@ -229,7 +230,7 @@ def findings(org):
 def test_hr_exports_the_current_findings_as_filtered(hr, findings):
     response = hr.post(url("requirementstatus", "export") + "?status__exact=missing", {"format": CSV, "resource": "0"})
 
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == list(FINDING_COLUMNS)
     assert rows[1:] == [
         [
@@ -257,7 +258,7 @@ def test_hr_exports_the_current_findings_as_filtered(hr, findings):
     for first_id, last_id in scan_chunks(run=running):
         scan_chunk(run_id=running.id, first_id=first_id, last_id=last_id)
     everything = hr.post(url("requirementstatus", "export"), {"format": CSV, "resource": "0"})
-    rows = list(csv.reader(io.StringIO(everything.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(b"".join(everything.streaming_content).decode("utf-8-sig"))))
     assert sorted(row[1] for row in rows[1:]) == ["E1", "E2"]
 
 

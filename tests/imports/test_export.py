@@ -186,3 +186,27 @@ def test_the_demo_organisation_loads_from_its_two_files_and_exports_back_the_sam
 
 def load_rows(data):
     return list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("what", ["staff", "credentials"])
+def test_the_streamed_csv_is_the_written_file_piece_by_piece(people, monkeypatch, what):
+    monkeypatch.setattr(exporting, "CSV_BATCH", 1)
+    if what == "staff":
+        header, rows = exporting.STAFF_HEADER, exporting.staff_rows(Employee.objects.order_by("employee_number"))
+    else:
+        credentials = Credential.objects.order_by("employee__employee_number", "certification_type__code", "issued_on")
+        header, rows = exporting.CREDENTIAL_HEADER, exporting.credential_rows(credentials)
+
+    pieces = list(exporting.stream_table("csv", header, rows))
+
+    assert len(pieces) > 2 and b"".join(pieces) == export("csv", what=what)
+
+
+def test_the_streamed_xlsx_is_the_written_workbook(people):
+    rows = exporting.staff_rows(Employee.objects.order_by("employee_number"))
+
+    streamed = b"".join(exporting.stream_table("xlsx", exporting.STAFF_HEADER, rows))
+
+    sheet = load_workbook(io.BytesIO(streamed)).active
+    written = load_workbook(io.BytesIO(export("xlsx"))).active
+    assert list(sheet.iter_rows(values_only=True)) == list(written.iter_rows(values_only=True))
