@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,6 +196,8 @@ class Catalogue:
     changed_on: datetime.date | None = None
     _by_role: dict = field(init=False, repr=False, compare=False)
     _prereqs_by_type: dict = field(init=False, repr=False, compare=False)
+    _types_read: dict = field(init=False, repr=False, compare=False)
+    _for_assignment: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         by_role: dict[int, list[RequirementRule]] = {}
@@ -205,12 +208,32 @@ class Catalogue:
             prereqs.setdefault(rule.type_id, []).append(rule)
         object.__setattr__(self, "_by_role", by_role)
         object.__setattr__(self, "_prereqs_by_type", prereqs)
+        object.__setattr__(self, "_types_read", {})
+        object.__setattr__(self, "_for_assignment", {})
 
-    def requirements_for(self, role_id: int, department_id: int) -> list[RequirementRule]:
-        return [r for r in self._by_role.get(role_id, ()) if r.applies_to(role_id, department_id)]
+    def requirements_for(self, role_id: int, department_id: int) -> tuple[RequirementRule, ...]:
+        key = (role_id, department_id)
+        if key not in self._for_assignment:  # asked for every person on every day evaluated: worth keeping
+            self._for_assignment[key] = tuple(r for r in self._by_role.get(role_id, ()) if r.applies_to(*key))
+        return self._for_assignment[key]
 
     def prerequisites_of(self, type_id: int) -> list[PrerequisiteRule]:
         return self._prereqs_by_type.get(type_id, [])
+
+    def types_read(self, requirement: RequirementRule) -> tuple[frozenset[int], frozenset[int]]:
+        """(the types whose cards can move this requirement's answer, those of them read as prerequisites): its
+        any-of set and, through must-stay-current prerequisites, theirs, transitively. Cards of any other type
+        leave it as it was."""
+        if requirement.id not in self._types_read:
+            prerequisites: set[int] = set()
+            queue = list(requirement.any_of)
+            while queue:
+                for rule in self.prerequisites_of(queue.pop()):
+                    if rule.must_stay_current:
+                        queue += [t for t in rule.any_of if t not in prerequisites]
+                        prerequisites |= rule.any_of
+            self._types_read[requirement.id] = (requirement.any_of | prerequisites, frozenset(prerequisites))
+        return self._types_read[requirement.id]
 
     def codes(self, type_ids: Iterable[int]) -> str:
         """'BLS or CPR', in a stable order, for reasons written to people."""
@@ -236,6 +259,22 @@ class CatalogueHistory:
 
     def change_days(self) -> list[datetime.date]:
         return [starts for starts, _ in self.versions[1:]]
+
+    @functools.cached_property
+    def renewal_windows(self) -> Mapping[int, frozenset[int]]:
+        """Each type's renewal windows over every version: {type id: {days}}."""
+        windows: dict[int, set[int]] = {}
+        for _, catalogue in self.versions:
+            for type_id, cert_type in catalogue.types.items():
+                windows.setdefault(type_id, set()).add(cert_type.renewal_window_days)
+        return {type_id: frozenset(days) for type_id, days in windows.items()}
+
+    @functools.cached_property
+    def due_periods(self) -> tuple[frozenset[int], frozenset[datetime.date]]:
+        """(every requirement's due period in days, every day a requirement came into force), over every version."""
+        rules = [r for _, catalogue in self.versions for r in catalogue.requirements]
+        in_force = {r.in_force_from for r in rules if r.in_force_from is not None}
+        return frozenset(r.due_within_days for r in rules), frozenset(in_force)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,11 +416,15 @@ def evaluate_requirement(
     day: datetime.date,
     evaluator: _Evaluator | None = None,
     required_types: frozenset[int] | None = None,
+    assignments: Sequence[Assignment] = (),
 ) -> RequirementResult:
-    """One requirement on one day. `required_types`: the types the person's mandatory requirements name."""
+    """One requirement on one day. `required_types`: the types the person's mandatory requirements name;
+    `assignments`: `employee.assignments_on(day)` when the caller has it already."""
     evaluator = evaluator or _Evaluator(catalogue, employee.credentials, day)
-    assignments = employee.assignments_on(day) or (
-        Assignment(employee.assigned_on, employee.role_id, employee.department_id),
+    assignments = (
+        assignments
+        or employee.assignments_on(day)
+        or (Assignment(employee.assigned_on, employee.role_id, employee.department_id),)
     )
     if required_types is None:
         required_types = _required_types(catalogue, assignments[-1])
@@ -629,11 +672,22 @@ def _findings(evaluator: _Evaluator, catalogue: Catalogue) -> list[Finding]:
     return findings
 
 
-def evaluate_employee(employee: EmployeeFacts, catalogue: Catalogue, day: datetime.date) -> EmployeeResult | None:
+def evaluate_employee(
+    employee: EmployeeFacts,
+    catalogue: Catalogue,
+    day: datetime.date,
+    *,
+    known: Mapping[int, RequirementResult] | None = None,
+    findings: bool = True,
+) -> EmployeeResult | None:
     """Every requirement that applies to the employee on `day`, and their overall status.
 
     None when they were not employed that day (not yet hired, between employments, or after their
     last day), or no assignment of that employment had started yet: they have no requirements.
+
+    `known`: answers, by requirement id, the caller knows nothing they read has changed since (the status
+    periods walk a person's days and re-evaluate only what a day can move); `findings=False` leaves the
+    data-quality findings out (an empty tuple) for callers that do not store them.
     """
     assignments = employee.assignments_on(day)
     if not assignments:
@@ -641,13 +695,60 @@ def evaluate_employee(employee: EmployeeFacts, catalogue: Catalogue, day: dateti
     in_force = assignments[-1]
     evaluator = _Evaluator(catalogue, employee.credentials, day)
     required_types = _required_types(catalogue, in_force)
+    known = known or {}
     results = tuple(
-        evaluate_requirement(r, employee, catalogue, day, evaluator, required_types)
+        known.get(r.id) or evaluate_requirement(r, employee, catalogue, day, evaluator, required_types, assignments)
         for r in catalogue.requirements_for(in_force.role_id, in_force.department_id)
     )
     mandatory = [r.status for r in results if r.mandatory]
     overall = max(mandatory, key=lambda s: s.severity, default=Status.COMPLIANT)
-    return EmployeeResult(employee.id, overall, results, tuple(_findings(evaluator, catalogue)))
+    return EmployeeResult(employee.id, overall, results, tuple(_findings(evaluator, catalogue)) if findings else ())
+
+
+class Move(enum.Enum):
+    """What a day does to one card: it is issued, its renewal window opens, or it lapses (the day after expiry)."""
+
+    ISSUED = "issued"
+    WINDOW = "window"
+    LAPSED = "lapsed"
+
+
+def still_holds(
+    before: RequirementResult,
+    requirement: RequirementRule,
+    catalogue: Catalogue,
+    credential: CredentialFact,
+    move: Move,
+) -> bool:
+    """Whether `before`, the requirement's answer the day before, is its answer on a day when nothing but
+    `credential`'s `move` happened (same assignment, same catalogue). False means: evaluate.
+
+    Only an answer met by verified proof is kept, and only when the moving card plays no part in it: the card
+    that meets it and the card its effective expiry comes from are left alone (every card of the chain that
+    sets the effective expiry runs at least as long), so another card lapsing or entering its window changes
+    no choice; a new card counts only if it could win (verified and running longer) or feeds a prerequisite.
+    """
+    types, prerequisite_types = catalogue.types_read(requirement)
+    if credential.type_id not in types:
+        return True
+    if before.status not in (Status.COMPLIANT, Status.EXPIRING) or credential.id == before.credential_id:
+        return False
+    expiry = before.expires_on  # the effective expiry; None: never expires
+    if move is Move.LAPSED:
+        return expiry is None or (credential.expires_on is not None and expiry > credential.expires_on)
+    if move is Move.WINDOW:
+        return credential.expires_on != expiry and credential.id != before.renew_credential_id
+    if credential.type_id in prerequisite_types:
+        return False
+    return credential.verification != Verification.VERIFIED or (
+        expiry is not None and credential.expires_on is not None and credential.expires_on < expiry
+    )
+
+
+def grace_holds(before: RequirementResult) -> bool:
+    """Whether `before` stands on a day a due period may run out: only an answer inside one can move then
+    (the grace only ever ends, and an answer outside it does not read it)."""
+    return before.status != Status.NOT_YET_DUE
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,44 +28,72 @@ ONE_DAY = datetime.timedelta(days=1)
 OPEN_END = datetime.date.max
 
 
-def _windows(catalogues: engine.CatalogueHistory) -> frozenset[int]:
-    return frozenset(t.renewal_window_days for _, c in catalogues.versions for t in c.types.values())
-
-
-def _due_offsets(catalogues: engine.CatalogueHistory) -> frozenset[int]:
-    return frozenset(r.due_within_days for _, c in catalogues.versions for r in c.requirements)
-
-
 def _employments(facts: engine.EmployeeFacts) -> tuple[engine.Employment, ...]:
     return facts.employments or (engine.Employment(facts.hired_on or facts.assigned_on, facts.terminated_on),)
 
 
-def change_days(facts: engine.EmployeeFacts, catalogues: engine.CatalogueHistory) -> list[datetime.date]:
-    """Every day on which this person's answer may differ from the day before, sorted.
+# What happens on a candidate day: a card moves (issued, its window opening, lapsing), or a due period of N
+# days may run out (None, N). The engine says which answers such a day can move (`engine.still_holds`).
+Touch = tuple[engine.CredentialFact | None, engine.Move | int]
 
-    A superset is harmless (equal answers merge into one period); a missing day would hide a change,
-    which the property tests in tests/compliance/test_timeline.py are there to catch.
+
+def _candidates(
+    facts: engine.EmployeeFacts, catalogues: engine.CatalogueHistory
+) -> tuple[set[datetime.date], dict[datetime.date, list[Touch]]]:
+    """(days that can move any answer, {day: what else a day can move}).
+
+    Every day on which this person's answer may differ from the day before is in one or the other. A superset
+    is harmless (equal answers merge into one period); a missing day would hide a change, which the property
+    tests in tests/compliance/test_timeline.py are there to catch.
     """
-    days = set(facts.change_days()) | set(catalogues.change_days())
-    windows = _windows(catalogues)
+    # Assignments, employments and catalogue versions change which requirements apply and from when.
+    full = facts.change_days() | set(catalogues.change_days())
+    touches: dict[datetime.date, list[Touch]] = {}
+    windows = catalogues.renewal_windows
     for credential in facts.credentials:
-        days.add(credential.issued_on)
+        if credential.verification == engine.Verification.REJECTED:
+            continue  # a rejected card counts for nothing on any day
+        touches.setdefault(credential.issued_on, []).append((credential, engine.Move.ISSUED))
         if credential.expires_on is not None:
-            days.add(credential.expires_on + ONE_DAY)
-            days.update(credential.expires_on - datetime.timedelta(days=w) for w in windows)
-    # Due periods count from an assignment, an employment or a requirement coming into force; the due day
-    # and the day after it are both candidates, whichever of them the engine treats as the first overdue day.
+            touches.setdefault(credential.expires_on + ONE_DAY, []).append((credential, engine.Move.LAPSED))
+            # A renewal window is always counted back from a card's own expiry by its own type's window,
+            # whether the card meets the requirement itself or caps a dependent card as its prerequisite.
+            for window in windows.get(credential.type_id, ()):
+                day = credential.expires_on - datetime.timedelta(days=window)
+                touches.setdefault(day, []).append((credential, engine.Move.WINDOW))
+    # A due period counts from an assignment, an employment or a requirement coming into force; the day after
+    # the due day (the last day to comply) is the first one overdue.
     anchors = {a.started_on for a in facts.assignments} | {facts.assigned_on}
     anchors |= {e.started_on for e in _employments(facts)} | set(catalogues.change_days())
-    for offset in _due_offsets(catalogues):
+    offsets, in_force_days = catalogues.due_periods
+    anchors |= in_force_days
+    for offset in offsets:
         for anchor in anchors:
-            due = anchor + datetime.timedelta(days=offset)
-            days.update((due, due + ONE_DAY))
+            touches.setdefault(anchor + datetime.timedelta(days=offset + 1), []).append((None, offset))
     last = _employments(facts)[-1].ended_on
     if last is not None:
         # After the last day of the last employment nothing changes (a rehire would be a later employment).
-        days = {d for d in days if d <= last + ONE_DAY}
-    return sorted(days)
+        full = {d for d in full if d <= last + ONE_DAY}
+        touches = {d: t for d, t in touches.items() if d <= last + ONE_DAY}
+    return full, touches
+
+
+def change_days(facts: engine.EmployeeFacts, catalogues: engine.CatalogueHistory) -> list[datetime.date]:
+    """Every day on which this person's answer may differ from the day before, sorted."""
+    full, touches = _candidates(facts, catalogues)
+    return sorted(full | touches.keys())
+
+
+def _holds(
+    before: engine.RequirementResult, rule: engine.RequirementRule, catalogue: engine.Catalogue, moved: list[Touch]
+) -> bool:
+    for credential, move in moved:
+        if isinstance(move, int):  # a due period of `move` days may run out
+            if move == rule.due_within_days and not engine.grace_holds(before):
+                return False
+        elif credential is not None and not engine.still_holds(before, rule, catalogue, credential, move):
+            return False
+    return True
 
 
 _DAYS_LEFT = re.compile(r"in \d+ days?")
@@ -80,13 +108,23 @@ def _same_reason(a: str, b: str) -> bool:
     return a == b or _steady(a) == _steady(b)
 
 
+_COUNTDOWN = re.compile(r"expires on (\d{4}-\d{2}-\d{2}), in \d+ days?")
+
+
 def reason_on(reason: str, valid_from: datetime.date, expires_on: datetime.date | None, day: datetime.date) -> str:
-    """The stored reason (written for `valid_from`) as the engine words it on `day`: the day count moves on."""
+    """The stored reason (written for `valid_from`) as the engine words it on `day`: the day count moves on.
+
+    Each count is to the date written just before it, which is not always `expires_on` (the effective expiry):
+    a dependent card counts down to its own expiry while its prerequisite caps the effective one.
+    """
     if expires_on is None or day == valid_from:
         return reason
-    before, after = (expires_on - valid_from).days, (expires_on - day).days
-    old = f"in {before} day{'s' if before != 1 else ''}"
-    return reason.replace(old, f"in {after} day{'s' if after != 1 else ''}", 1)
+
+    def reworded(match: re.Match) -> str:
+        left = (datetime.date.fromisoformat(match[1]) - day).days
+        return f"expires on {match[1]}, in {left} day{'s' if left != 1 else ''}"
+
+    return _COUNTDOWN.sub(reworded, reason)
 
 
 # Row layouts, in the order the rebuild writes them (see services.TIMELINE_*_COLUMNS).
@@ -109,7 +147,8 @@ def build(
     start: datetime.date | None = None,
 ) -> Periods:
     """The person's periods from `start` (default: their first day) with every change before `horizon`."""
-    candidates = change_days(facts, catalogues)
+    full, touches = _candidates(facts, catalogues)
+    candidates = sorted(full | touches.keys())
     first = start or min(e.started_on for e in _employments(facts))
     split = bisect.bisect_left(candidates, horizon)
     days = [first, *(d for d in candidates[:split] if d > first)] if first < horizon else []
@@ -133,15 +172,35 @@ def build(
         valid_from, _, values = open_requirements.pop(requirement_id)
         requirement_rows.append((employee_id, requirement_id, valid_from, day, *values))
 
+    previous: engine.EmployeeResult | None = None
+    # Under the last full evaluation (a partial day has the same assignment and catalogue): the assignment in
+    # force and its requirements.
+    role_id = department_id = 0
+    rules: dict[int, engine.RequirementRule] = {}
     for day in days:
-        result = engine.evaluate_employee(facts, catalogues.on(day), day)
+        catalogue = catalogues.on(day)
+        moved = touches.get(day, [])
+        if day == first or day in full:
+            result = engine.evaluate_employee(facts, catalogue, day, findings=False)
+            if result is not None:
+                in_force = facts.assignments_on(day)[-1]
+                role_id, department_id = in_force.role_id, in_force.department_id
+                rules = {r.id: r for r in catalogue.requirements_for(role_id, department_id)}
+        elif previous is None:
+            continue  # not employed, and only an employment or assignment day can change that
+        else:
+            # Same assignment, same catalogue: only answers the day's moves can change are evaluated again.
+            before = previous.requirements
+            known = {r.requirement_id: r for r in before if _holds(r, rules[r.requirement_id], catalogue, moved)}
+            if len(known) == len(before):
+                continue
+            result = engine.evaluate_employee(facts, catalogue, day, known=known, findings=False)
+        previous = result
         if result is None:
             close_employee(day)
             for requirement_id in list(open_requirements):
                 close_requirement(requirement_id, day)
             continue
-        in_force = facts.assignments_on(day)[-1]
-        role_id, department_id = in_force.role_id, in_force.department_id
         key = (result.status.value, role_id, department_id, result.next_expiry)
         if open_employee is None or open_employee[1] != key:
             close_employee(day)
