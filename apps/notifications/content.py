@@ -17,7 +17,7 @@ from django.utils import formats
 
 from apps.certifications.models import CertificationType, Credential
 from apps.compliance.engine import Status
-from apps.core import clock
+from apps.core import clock, dates
 from apps.organisation.models import Department, Employee
 
 from . import rules
@@ -107,7 +107,7 @@ def escalation_context(
         "status_label": status.label,
         "since": since,
         "days_since": (today - since).days,
-        "reason": reason,
+        "reason": dates.local_dates(reason),  # the engine's ISO days, in the one date format pages use
         "employee_url": absolute(reverse("web:employee_detail", args=[employee.pk])),
     }
 

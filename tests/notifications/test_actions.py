@@ -48,13 +48,13 @@ def test_an_ed_nurse_hears_once_per_step_about_the_bls_and_never_about_the_acls(
     sent = simulate(D(2026, 6, 1), D(2026, 8, 9))
 
     assert sent == [
-        (D(2026, 6, 1), "nia@example.org", "Your BLS expires in 60 days (31 July 2026)"),
-        (D(2026, 7, 1), "nia@example.org", "Your BLS expires in 30 days (31 July 2026)"),
-        (D(2026, 7, 17), "nia@example.org", "Your BLS expires in 14 days (31 July 2026)"),
-        (D(2026, 7, 24), "nia@example.org", "Your BLS expires in 7 days (31 July 2026)"),
+        (D(2026, 6, 1), "nia@example.org", "Your BLS expires in 60 days (Jul 31, 2026)"),
+        (D(2026, 7, 1), "nia@example.org", "Your BLS expires in 30 days (Jul 31, 2026)"),
+        (D(2026, 7, 17), "nia@example.org", "Your BLS expires in 14 days (Jul 31, 2026)"),
+        (D(2026, 7, 24), "nia@example.org", "Your BLS expires in 7 days (Jul 31, 2026)"),
         (D(2026, 7, 31), "nia@example.org", "Your BLS expires today"),
         # The day after: the BLS lapsed and the ACLS stopped counting. One escalation, one card to renew.
-        (D(2026, 8, 1), "eddie@example.org", "Nia Ng (Emergency Department): expired since 1 August 2026"),
+        (D(2026, 8, 1), "eddie@example.org", "Nia Ng (Emergency Department): expired since Aug 1, 2026"),
         (D(2026, 8, 7), "nia@example.org", "Your BLS expired 7 days ago: please renew it"),
     ]
     escalation = next(m for m in mail.outbox if m.to == ["eddie@example.org"])
@@ -76,7 +76,7 @@ def test_a_record_entered_after_the_due_date_is_escalated_once(catalogue, eddie)
     sent = simulate(hired + 40 * DAY, hired + 60 * DAY)
 
     escalations = [(day, subject) for day, to, subject in sent if to == "eddie@example.org"]
-    assert escalations == [(hired + 40 * DAY, "Mo Assist (Outpatient clinic): missing (overdue) since 2 April 2026")]
+    assert escalations == [(hired + 40 * DAY, "Mo Assist (Outpatient clinic): missing (overdue) since Apr 2, 2026")]
 
 
 def test_the_first_run_of_an_installation_rolls_old_lapses_into_one_summary_per_manager(catalogue, manager):
@@ -90,12 +90,12 @@ def test_the_first_run_of_an_installation_rolls_old_lapses_into_one_summary_per_
 
     to_maria = [m for m in first if m.to == ["maria@example.org"]]
     assert [m.subject for m in to_maria] == [
-        "2 lapses found on 1 June 2026 among your staff",
-        "Today Lapse (Medical ward): expired since 1 June 2026",  # began today: not old, escalated on its own
+        "2 lapses found on Jun 1, 2026 among your staff",
+        "Today Lapse (Medical ward): expired since Jun 1, 2026",  # began today: not old, escalated on its own
     ]
     either = "Basic Life Support (BLS) or Cardiopulmonary Resuscitation (CPR)"
-    assert f"- Old Lapse (Medical ward): {either}, since 1 Feb 2025" in to_maria[0].body
-    assert f"- Recent Lapse (Medical ward): {either}, since 21 May 2026" in to_maria[0].body
+    assert f"- Old Lapse (Medical ward): {either}, since Feb 1, 2025" in to_maria[0].body
+    assert f"- Recent Lapse (Medical ward): {either}, since May 21, 2026" in to_maria[0].body
     assert list(PlanningRun.objects.values_list("backfill", flat=True)) == [True]
     # The next days: the rolled-up lapses were seen; no escalation one by one, ever.
     later = simulate(today + DAY, today + 10 * DAY)
@@ -114,6 +114,6 @@ def test_an_import_marked_backfill_rolls_its_peoples_old_lapses_into_one_summary
         planning.notifications_plan(backfill_employee_ids=[e.pk for e in imported])
         delivery.outbox_deliver()
     summary = [m for m in mail.outbox if m.to == ["maria@example.org"]]
-    assert [m.subject for m in summary] == ["2 lapses found on 1 June 2026 among your staff"]
+    assert [m.subject for m in summary] == ["2 lapses found on Jun 1, 2026 among your staff"]
     later = simulate(D(2026, 6, 2), D(2026, 6, 8))
     assert [s for _, to, s in later if to == "maria@example.org"] == []

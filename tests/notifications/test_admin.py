@@ -146,7 +146,7 @@ def test_hr_sends_a_reminder_now_from_the_employee_list(
     (message,) = mailoutbox
     assert message.to == ["nora@example.org"]
     assert message.subject == "Reminder from HR: 1 certification needs your attention"
-    assert "- Basic Life Support (BLS): expiring soon, expires on Monday 20 July 2026" in message.body
+    assert "- Basic Life Support (BLS): expiring soon, expires on Monday, Jul 20, 2026" in message.body
 
     with on(TODAY, hour=15), django_capture_on_commit_callbacks(execute=True):
         response = act(client, url, "send_reminder_now", [nurse.id])
@@ -170,7 +170,7 @@ def test_hr_sends_a_reminder_now_from_the_credential_list(
         )
     (message,) = mailoutbox
     assert message.to == ["nora@example.org"]
-    assert "- Basic Life Support (BLS): expired, since Saturday 2 May 2026" in message.body
+    assert "- Basic Life Support (BLS): expired, since Saturday, May 2, 2026" in message.body
 
 
 def test_staff_who_are_not_hr_have_no_reminder_action(client, bob, catalogue):

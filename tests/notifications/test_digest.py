@@ -58,13 +58,13 @@ def test_the_digest_gives_the_rate_the_counts_the_lapsed_and_the_expiring_across
     assert "- Compliant: 1\n- Expiring soon: 1\n- Expired: 1\n- Missing (overdue): 1\n" in text
     assert (
         "Not compliant (2):\n"
-        "- Dee Doe (Emergency Department): ACLS, missing (overdue) since 6 Feb 2020\n"
-        "- Nora Nurse (Medical ward): BLS, expired since 21 May 2026\n"
+        "- Dee Doe (Emergency Department): ACLS, missing (overdue) since Feb 6, 2020\n"
+        "- Nora Nurse (Medical ward): BLS, expired since May 21, 2026\n"
     ) in text
-    assert "Expiring in the next 30 days (1):\n- Bob Baker (Medical ward): BLS on 11 Jun 2026\n" in text
+    assert "Expiring in the next 30 days (1):\n- Bob Baker (Medical ward): BLS on Jun 11, 2026\n" in text
     assert "Zed" not in text and "ICU" not in text
     assert "Dashboard: https://credtrack.example.org/dashboard/" in text
-    for expected in ("50.0% compliant", "Dee Doe", "Nora Nurse", "Bob Baker", "11 Jun 2026", "Expired: 1"):
+    for expected in ("50.0% compliant", "Dee Doe", "Nora Nurse", "Bob Baker", "Jun 11, 2026", "Expired: 1"):
         assert expected in html
     assert "Zed" not in html
 

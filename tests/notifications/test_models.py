@@ -42,7 +42,7 @@ def test_hrs_policy_for_a_type_replaces_the_default_thresholds(catalogue, settin
     )
     day = D(2026, 6, 1)  # 44 days before both expiries
     subjects = sorted(m.subject for m in run_day(day))
-    assert subjects == ["Your BLS expires in 44 days (15 July 2026)", "Your CPR expires in 44 days (15 July 2026)"]
+    assert subjects == ["Your BLS expires in 44 days (Jul 15, 2026)", "Your CPR expires in 44 days (Jul 15, 2026)"]
     assert run_day(day + datetime.timedelta(days=1)) == []
 
 

@@ -37,13 +37,13 @@ def test_a_credential_is_reminded_at_each_threshold_then_weekly_and_its_manager_
     ward_nurse(catalogue, bls_expires=EXPIRY, first_name="Nora", last_name="Nurse", email="nora@example.org")
 
     assert simulate(-100, 22) == [
-        (-90, "nora@example.org", "Your BLS expires in 90 days (30 June 2026)"),
-        (-60, "nora@example.org", "Your BLS expires in 60 days (30 June 2026)"),
-        (-30, "nora@example.org", "Your BLS expires in 30 days (30 June 2026)"),
-        (-14, "nora@example.org", "Your BLS expires in 14 days (30 June 2026)"),
-        (-7, "nora@example.org", "Your BLS expires in 7 days (30 June 2026)"),
+        (-90, "nora@example.org", "Your BLS expires in 90 days (Jun 30, 2026)"),
+        (-60, "nora@example.org", "Your BLS expires in 60 days (Jun 30, 2026)"),
+        (-30, "nora@example.org", "Your BLS expires in 30 days (Jun 30, 2026)"),
+        (-14, "nora@example.org", "Your BLS expires in 14 days (Jun 30, 2026)"),
+        (-7, "nora@example.org", "Your BLS expires in 7 days (Jun 30, 2026)"),
         (0, "nora@example.org", "Your BLS expires today"),
-        (1, "maria@example.org", "Nora Nurse (Medical ward): expired since 1 July 2026"),
+        (1, "maria@example.org", "Nora Nurse (Medical ward): expired since Jul 1, 2026"),
         (7, "nora@example.org", "Your BLS expired 7 days ago: please renew it"),
         (14, "nora@example.org", "Your BLS expired 14 days ago: please renew it"),
         (21, "nora@example.org", "Your BLS expired 21 days ago: please renew it"),
@@ -53,7 +53,7 @@ def test_a_credential_is_reminded_at_each_threshold_then_weekly_and_its_manager_
 
 def test_first_seen_late_only_the_current_step_goes_out(catalogue):
     ward_nurse(catalogue, bls_expires=EXPIRY, email="nora@example.org")
-    assert [subject for _, _, subject in simulate(-45, -40)] == ["Your BLS expires in 45 days (30 June 2026)"]
+    assert [subject for _, _, subject in simulate(-45, -40)] == ["Your BLS expires in 45 days (Jun 30, 2026)"]
     assert Notification.objects.get().days_before == 60
 
 
@@ -83,7 +83,7 @@ def test_recording_the_renewal_stops_the_sequence(catalogue, manager):
             )
 
     assert [(offset, subject) for offset, _, subject in simulate(-30, 10, on_day=renew)] == [
-        (-30, "Your BLS expires in 30 days (30 June 2026)")
+        (-30, "Your BLS expires in 30 days (Jun 30, 2026)")
     ]
 
 
@@ -100,10 +100,10 @@ def test_uploaded_proof_is_acknowledged_once_instead_and_a_rejection_resumes_the
             credential_reject(credential=uploaded["card"], user=hr_admin, reason="The photo is unreadable.")
 
     assert [(offset, subject) for offset, _, subject in simulate(-22, -5, on_day=upload_then_reject)] == [
-        (-22, "Your BLS expires in 22 days (30 June 2026)"),  # first seen inside the 30-day step
+        (-22, "Your BLS expires in 22 days (Jun 30, 2026)"),  # first seen inside the 30-day step
         (-20, "We have your BLS proof: HR is verifying it"),
-        (-10, "Your BLS expires in 10 days (30 June 2026)"),  # the 14-day step, now that the proof is gone
-        (-7, "Your BLS expires in 7 days (30 June 2026)"),
+        (-10, "Your BLS expires in 10 days (Jun 30, 2026)"),  # the 14-day step, now that the proof is gone
+        (-7, "Your BLS expires in 7 days (Jun 30, 2026)"),
     ]
 
 
@@ -123,14 +123,14 @@ def test_a_newcomer_is_reminded_before_the_due_date_then_weekly_once_overdue(cat
 
     nia = newcomer.email
     assert sent == [
-        (0, nia, "Needed for your role by 1 April 2026: ACLS"),
-        (16, nia, "Needed for your role by 1 April 2026: ACLS"),
-        (23, nia, "Needed for your role by 1 April 2026: ACLS"),
-        (29, nia, "Needed for your role by 1 April 2026: ACLS"),
-        (30, nia, "Needed for your role by 1 April 2026: ACLS"),  # the due day: the last day to comply
-        (31, nia, "Overdue: ACLS was due on 1 April 2026"),  # overdue from the day after
-        (31, "eddie@example.org", "Nia New (Emergency Department): missing (overdue) since 2 April 2026"),
-        (38, nia, "Overdue: ACLS was due on 1 April 2026"),
+        (0, nia, "Needed for your role by Apr 1, 2026: ACLS"),
+        (16, nia, "Needed for your role by Apr 1, 2026: ACLS"),
+        (23, nia, "Needed for your role by Apr 1, 2026: ACLS"),
+        (29, nia, "Needed for your role by Apr 1, 2026: ACLS"),
+        (30, nia, "Needed for your role by Apr 1, 2026: ACLS"),  # the due day: the last day to comply
+        (31, nia, "Overdue: ACLS was due on Apr 1, 2026"),  # overdue from the day after
+        (31, "eddie@example.org", "Nia New (Emergency Department): missing (overdue) since Apr 2, 2026"),
+        (38, nia, "Overdue: ACLS was due on Apr 1, 2026"),
     ]
 
 
@@ -155,7 +155,7 @@ def test_people_without_an_address_are_reported_to_hr_and_reminded_once_one_is_a
     with caplog.at_level(logging.WARNING, logger="apps.notifications.planning"):
         (report,) = run_day(EXPIRY)
     assert report.to == ["hr@example.org"]
-    assert report.subject == "1 notification could not be sent on 30 June 2026: no email address"
+    assert report.subject == "1 notification could not be sent on Jun 30, 2026: no email address"
     assert f"Ned Noaddress ({nurse.employee_number}, Medical ward): renewal reminder" in report.body
     assert nurse.employee_number in caplog.text
     held = Notification.objects.get(employee=nurse)
@@ -166,6 +166,6 @@ def test_people_without_an_address_are_reported_to_hr_and_reminded_once_one_is_a
     nurse.save()
     (reminder,) = run_day(day(2))
     assert reminder.to == ["ned@example.org"]
-    assert reminder.subject == "Your BLS expires in 28 days (30 July 2026)"
+    assert reminder.subject == "Your BLS expires in 28 days (Jul 30, 2026)"
     held.refresh_from_db()
     assert held.status == Notification.Status.SENT

@@ -1,10 +1,8 @@
-import datetime
-import re
-
 from django import template
 from django.utils import formats
 
 from apps.compliance.engine import COMPLIANT_STATUSES, Status
+from apps.core import dates
 
 from .. import guidance
 from ..cards import CardRow, CardState
@@ -47,10 +45,11 @@ def status_badge(value):
 
 @register.filter
 def requirement_label(requirement) -> str:
-    """'BLS or CPR', marked when only recommended."""
+    """'BLS or CPR', marked when only recommended. A Requirement, or a past day's RequirementAsOf (its set then)."""
     if requirement is None:
         return ""
-    codes = " or ".join(sorted(t.code for t in requirement.any_of.all()))
+    as_of = getattr(requirement, "codes", None)
+    codes = " or ".join(as_of if as_of is not None else sorted(t.code for t in requirement.any_of.all()))
     return codes if requirement.mandatory else f"{codes} (recommended)"
 
 
@@ -101,21 +100,10 @@ def with_article(words) -> str:
     return f"{guidance.indefinite_article(str(words))} {words}"
 
 
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-
-
 @register.filter
 def local_dates(text) -> str:
     """The engine's reasons name days as YYYY-MM-DD; pages write them in the organisation's date format."""
-
-    def local(match: re.Match) -> str:
-        try:
-            day = datetime.date(*(int(part) for part in match.groups()))
-        except ValueError:
-            return match.group(0)
-        return formats.date_format(day)
-
-    return _ISO_DATE.sub(local, str(text))
+    return dates.local_dates(text)
 
 
 @register.filter
