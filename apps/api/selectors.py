@@ -37,6 +37,12 @@ def certification_codes(requirement_ids: Iterable[int] | None = None) -> dict[in
     return {key: sorted(value) for key, value in codes.items()}
 
 
+def certification_codes_on(day: datetime.date) -> dict[int, list[str]]:
+    """{requirement id: codes of its any-of set as it stood on `day`} from the catalogue history, for answers
+    about a past day (a set HR has changed since, or a requirement deleted since, reads as it was)."""
+    return {pk: list(requirement.codes) for pk, requirement in selectors.requirements_as_of(day).items()}
+
+
 @dataclass
 class EmployeeAnswer:
     """One employee's compliance on one day, stored or computed, ready for EmployeeComplianceSerializer."""
@@ -138,8 +144,7 @@ def employee_compliance(
         day = as_of or clock.today()
         results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day))
         result = next(iter(results.values()), None)
-        codes = certification_codes(r.requirement_id for r in result.requirements) if result else {}
-        answer = _computed_answer(employee, day, result, codes)
+        answer = _computed_answer(employee, day, result, certification_codes_on(day) if result else {})
     else:
         answer = _stored_answers([employee], run)[employee.pk]
         if answer.status is None and employee.is_employed_on(run.as_of):
@@ -161,7 +166,7 @@ def _period_answer(employee: Employee, day: datetime.date) -> EmployeeAnswer:
     if overall is None:
         return EmployeeAnswer(employee, day, "periods", None, None, None, None)
     rows = periods.requirement_rows_for(employee.pk, day)
-    codes = certification_codes(row.requirement_id for row in rows)
+    codes = certification_codes_on(day)
     findings = CredentialFinding.objects.filter(
         run=selectors.current_run(), employee_id=employee.pk, credential__issued_on__lte=day
     ).order_by("credential_id", "kind")
@@ -333,9 +338,9 @@ def computed_answers(
 
 
 def computed_answers_page(page: list[tuple[int, engine.EmployeeResult]], day: datetime.date) -> list[EmployeeAnswer]:
-    """Answers for one page of computed results: one query for the people, one for the codes."""
+    """Answers for one page of computed results: one query for the people, the catalogue history for the codes."""
     employees = Employee.objects.select_related("department", "role").in_bulk([pk for pk, _ in page])
-    codes = certification_codes()
+    codes = certification_codes_on(day)
     return [_computed_answer(employees[pk], day, result, codes) for pk, result in page]
 
 

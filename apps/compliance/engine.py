@@ -70,6 +70,8 @@ _LABELS = {
 # Statuses under which the person may work today. Pending proof is not yet evidence.
 COMPLIANT_STATUSES = frozenset({Status.COMPLIANT, Status.EXPIRING, Status.NOT_YET_DUE})
 NON_COMPLIANT_STATUSES = frozenset(set(Status) - COMPLIANT_STATUSES)
+# What needs someone to act now: pending proof waits on HR, not on the person.
+ATTENTION_STATUSES = (Status.EXPIRED, Status.MISSING, Status.PREREQUISITE_LAPSED)
 
 
 class Verification(enum.StrEnum):

@@ -263,6 +263,10 @@ class RequirementPeriod(models.Model):
     expires_on = models.DateField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True)
     since = models.DateField(null=True, blank=True)
+    # The card whose renewal keeps it met (the engine's renew_credential_id): renewals count cards, not rows.
+    renew_credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
 
     class Meta:
         indexes = [
@@ -270,7 +274,16 @@ class RequirementPeriod(models.Model):
             # Every column the day's GROUP BYs and filters read, so they are index-only scans.
             models.Index(
                 fields=["valid_from", "valid_to"],
-                include=["department", "role", "requirement", "status", "mandatory", "employee", "expires_on"],
+                include=[
+                    "department",
+                    "role",
+                    "requirement",
+                    "status",
+                    "mandatory",
+                    "employee",
+                    "expires_on",
+                    "renew_credential",
+                ],
                 name="reqperiod_range_covering",
             ),
         ]

@@ -17,18 +17,33 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Greatest, Least
 
 from apps.organisation.scoping import Scope
 
 from . import timeline
-from .engine import COMPLIANT_STATUSES, NON_COMPLIANT_STATUSES
+from .engine import ATTENTION_STATUSES, COMPLIANT_STATUSES, NON_COMPLIANT_STATUSES, Status
 from .models import EmployeePeriod, RequirementPeriod, TimelineState
 
 ONE_DAY = datetime.timedelta(days=1)
 _COMPLIANT = [s.value for s in COMPLIANT_STATUSES]
 _NON_COMPLIANT = [s.value for s in NON_COMPLIANT_STATUSES]
+_ATTENTION = [s.value for s in ATTENTION_STATUSES]
+RENEWAL_HORIZONS = (30, 60, 90)
 EVERYONE = Q()  # no narrowing: HR's scope
 
 
@@ -78,6 +93,96 @@ def counts_on(day: datetime.date, condition: Q = EVERYONE, *, by: str | None = N
     for row in rows:
         counts.setdefault(row[by] if by else 0, Counter())[row["status"]] = row["n"]
     return counts
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What one day's overview counts, each figure named by what it counts: people (by their overall status),
+    mandatory requirement rows (one per person and requirement), or cards to renew (one per card, however
+    many requirements it keeps met). The dashboard and `seed_demo`'s summary both read these."""
+
+    day: datetime.date
+    people: list[tuple[int, int, str, int]]  # (department_id, role_id, overall status, people)
+    requirements: list[tuple[int, str, int]]  # (requirement_id, status, mandatory requirement rows)
+    attention: QuerySet[RequirementPeriod]  # the mandatory requirement rows needing attention now
+    people_renewing: dict[int, int]  # horizon in days -> people with a card to renew by then
+    cards_per_day: list[tuple[datetime.date, int]]  # expiry day -> cards to renew that day
+
+    @property
+    def people_by_status(self) -> Counter:
+        counts: Counter = Counter()
+        for *_, status, n in self.people:
+            counts[status] += n
+        return counts
+
+    @property
+    def rows_by_status(self) -> Counter:
+        counts: Counter = Counter()
+        for _, status, n in self.requirements:
+            counts[status] += n
+        return counts
+
+    @property
+    def attention_rows(self) -> int:
+        rows = self.rows_by_status
+        return sum(rows[status] for status in _ATTENTION)
+
+    def cards_to_renew(self, within_days: int) -> int:
+        last = self.day + datetime.timedelta(days=within_days)
+        return sum(n for on, n in self.cards_per_day if on <= last)
+
+
+def figures_on(
+    day: datetime.date,
+    condition: Q = EVERYONE,
+    *,
+    status: Status | None = None,
+    requirement_ids: Iterable[int] | None = None,
+) -> Figures:
+    """The overview's figures on `day` for the people and requirement periods `condition` selects, in four
+    GROUP BYs. `status`: only people whose overall status it is; `requirement_ids`: only those requirements
+    (a certification filter), and only the people who have one of them."""
+    rows = requirement_periods_on(day, condition).filter(mandatory=True)
+    people = employee_periods_on(day, condition)
+    if status is not None:
+        people = people.filter(status=status.value)
+        rows = rows.filter(employee_id__in=people.values("employee_id"))
+    if requirement_ids is not None:
+        rows = rows.filter(requirement_id__in=list(requirement_ids))
+        people = people.filter(employee_id__in=rows.values("employee_id"))
+    renewing = rows.filter(
+        status__in=_COMPLIANT,
+        expires_on__gte=day,
+        expires_on__lte=day + datetime.timedelta(days=max(RENEWAL_HORIZONS)),
+    )
+    within = renewing.aggregate(
+        **{
+            f"d{days}": Count("employee_id", distinct=True, filter=Q(expires_on__lte=day + datetime.timedelta(days)))
+            for days in RENEWAL_HORIZONS
+        }
+    )
+    return Figures(
+        day=day,
+        people=[
+            (row["department_id"], row["role_id"], row["status"], row["n"])
+            for row in people.values("department_id", "role_id", "status").annotate(n=Count("employee_id")).order_by()
+        ],
+        requirements=[
+            (row["requirement_id"], row["status"], row["n"])
+            for row in rows.values("requirement_id", "status").annotate(n=Count("employee_id")).order_by()
+        ],
+        attention=rows.filter(status__in=_ATTENTION),
+        people_renewing={days: within[f"d{days}"] for days in RENEWAL_HORIZONS},
+        # Cards, not rows: an ED nurse's BLS keeps her BLS and ACLS requirements met, one renewal.
+        cards_per_day=[
+            (on, n)
+            for on, n in renewing.values("expires_on")
+            .annotate(n=Count("renew_credential_id", distinct=True))
+            .order_by("expires_on")
+            .values_list("expires_on", "n")
+            if on is not None  # the filter on expires_on leaves none; this tells the type checker
+        ],
+    )
 
 
 def lapses_within(day: datetime.date, days: int, condition: Q = EVERYONE) -> QuerySet:

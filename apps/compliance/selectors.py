@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -64,6 +64,31 @@ def load_catalogue_history() -> engine.CatalogueHistory:
         changed_on = None if day == datetime.date.min else day
         versions.append((day, engine.Catalogue(types, requirements, prerequisites, changed_on=changed_on)))
     return engine.CatalogueHistory(versions)
+
+
+@dataclass(frozen=True)
+class RequirementAsOf:
+    """A requirement as it stood on a day, for labels: the codes of its any-of set then."""
+
+    id: int
+    codes: tuple[str, ...]
+    mandatory: bool
+
+
+def requirements_as_of(
+    day: datetime.date, history: engine.CatalogueHistory | None = None
+) -> dict[int, RequirementAsOf]:
+    """Every requirement in force on `day` or before it, as it last stood by `day` (a requirement HR has since
+    changed or deleted reads as it did then, never as today's table has it). From the catalogue history."""
+    history = history or load_catalogue_history()
+    found: dict[int, RequirementAsOf] = {}
+    for starts, catalogue in history.versions:
+        if starts > day:
+            break
+        for rule in catalogue.requirements:
+            codes = tuple(sorted(catalogue.code(type_id) for type_id in rule.any_of))
+            found[rule.id] = RequirementAsOf(rule.id, codes, rule.mandatory)
+    return found
 
 
 _RuleState = tuple[datetime.date, int, tuple | None]  # (day, rule id, (fields, any_of) or None when not in force)

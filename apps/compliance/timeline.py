@@ -130,7 +130,7 @@ def reason_on(reason: str, valid_from: datetime.date, expires_on: datetime.date 
 # Row layouts, in the order the rebuild writes them (see services.TIMELINE_*_COLUMNS).
 EmployeeRow = tuple  # (employee_id, valid_from, valid_to, status, role_id, department_id, next_expiry)
 RequirementRow = tuple  # (employee_id, requirement_id, valid_from, valid_to, status, mandatory, role_id,
-#                          department_id, reason, credential_id, expires_on, due_on, since)
+#                          department_id, reason, credential_id, expires_on, due_on, since, renew_credential_id)
 
 
 @dataclass(slots=True)
@@ -218,6 +218,7 @@ def build(
                 r.expires_on,
                 r.due_on,
                 r.since,
+                r.renew_credential_id,
             )
             key = (*values[:4], *values[5:])
             current = open_requirements.get(r.requirement_id)

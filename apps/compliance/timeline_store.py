@@ -48,6 +48,7 @@ REQUIREMENT_COLUMNS = (
     "expires_on",
     "due_on",
     "since",
+    "renew_credential_id",
 )
 _PERSON_COLUMNS = ("employee_id", "built_to", "next_change_on")
 _LOCK_KEY = 0x74696D65  # "time"

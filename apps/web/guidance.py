@@ -2,14 +2,21 @@
 
 from django.utils.formats import date_format
 
+from apps.certifications.models import Requirement
 from apps.compliance.engine import Status
 
 from .selectors import RequirementLine
 
 
+def _today(line: RequirementLine) -> Requirement:
+    """Staff are guided about today, whose answers carry today's requirements (a past day's carry labels)."""
+    assert isinstance(line.requirement, Requirement)
+    return line.requirement
+
+
 def next_step(line: RequirementLine) -> str:
     result = line.result
-    wanted = " or ".join(sorted(t.code for t in line.requirement.any_of.all()))
+    wanted = " or ".join(sorted(t.code for t in _today(line).any_of.all()))
     match result.status:
         case Status.COMPLIANT:
             if result.expires_on:
@@ -56,7 +63,7 @@ def renewal_help(line: RequirementLine) -> list[tuple[str, str, str]]:
     """(code, guidance, booking URL) for each certification that would satisfy the requirement."""
     return [
         (t.code, t.renewal_guidance, t.renewal_url)
-        for t in line.requirement.any_of.all()
+        for t in _today(line).any_of.all()
         if t.renewal_guidance or t.renewal_url
     ]
 

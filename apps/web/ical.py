@@ -7,7 +7,7 @@ import icalendar
 from django.conf import settings
 from django.utils.formats import date_format
 
-from apps.certifications.models import Credential
+from apps.certifications.models import Credential, Requirement
 from apps.compliance.engine import Status
 from apps.core import clock
 from apps.organisation.models import Employee
@@ -78,6 +78,7 @@ def expiry_calendar(
         )
     for line in compliance.lines if compliance else ():
         if line.status == Status.NOT_YET_DUE and line.result.due_on:
+            assert isinstance(line.requirement, Requirement)  # today's answer carries today's requirements
             wanted = " or ".join(sorted(t.code for t in line.requirement.any_of.all()))
             calendar.add_component(
                 _all_day(

@@ -19,14 +19,14 @@ from django.utils.text import capfirst
 from apps.certifications.models import CertificationType, Credential, Requirement
 from apps.compliance import periods, read
 from apps.compliance import selectors as compliance
-from apps.compliance.engine import COMPLIANT_STATUSES, Lapse, RequirementResult, Status
+from apps.compliance.engine import ATTENTION_STATUSES, COMPLIANT_STATUSES, Lapse, RequirementResult, Status
 from apps.compliance.models import ComplianceRun, EmployeeStatus, RequirementPeriod, RequirementStatus, Snapshot
+from apps.core import clock
 from apps.notifications.models import Notification
 from apps.organisation.models import Department, Employee, EmployeeQuerySet, Role
 from apps.organisation.selectors import in_departments_on
 
-ATTENTION_STATUSES = (Status.EXPIRED, Status.MISSING, Status.PREREQUISITE_LAPSED)
-RENEWAL_HORIZONS = (30, 60, 90)
+RENEWAL_HORIZONS = periods.RENEWAL_HORIZONS
 PREVIEW_ROWS = 10
 TREND_WEEKS = 52  # a year of weekly points
 HISTORY_ROWS = 60
@@ -78,7 +78,7 @@ class ProblemRow:
     """One person against one requirement, with the reason in words."""
 
     employee: Employee
-    requirement: Requirement | None
+    requirement: Requirement | compliance.RequirementAsOf | None
     status: Status
     reason: str
     expires_on: datetime.date | None = None
@@ -275,7 +275,7 @@ def overview_on(
     counts: Counter = Counter()
     by_type: Counter = Counter()
     attention: list[tuple[int, RequirementResult]] = []
-    renewal_days: dict[datetime.date, int] = Counter()
+    renewal_cards: dict[datetime.date, set[int | None]] = defaultdict(set)
     renewing_people: dict[int, set[int]] = defaultdict(set)
     last_horizon = day + datetime.timedelta(max(RENEWAL_HORIZONS))
     for facts, result in compliance.evaluate(employees, day, department_ids):
@@ -296,7 +296,8 @@ def overview_on(
                 and requirement.expires_on is not None
                 and day <= requirement.expires_on <= last_horizon
             ):
-                renewal_days[requirement.expires_on] += 1
+                # Cards, not rows, as from the stored results and the periods.
+                renewal_cards[requirement.expires_on].add(requirement.renew_credential_id)
                 for days in RENEWAL_HORIZONS:
                     if requirement.expires_on <= day + datetime.timedelta(days):
                         renewing_people[days].add(facts.id)
@@ -309,10 +310,10 @@ def overview_on(
         by_type=[(*key, n) for key, n in by_type.items()],
         catalogue=catalogue,
         filters=filters,
-        attention=problem_rows(attention[:PREVIEW_ROWS]),
+        attention=problem_rows(attention[:PREVIEW_ROWS], day),
         attention_total=len(attention),
         renewals_within={days: len(renewing_people[days]) for days in RENEWAL_HORIZONS},
-        renewals_per_day=renewal_days.items(),
+        renewals_per_day=[(on, len(cards)) for on, cards in renewal_cards.items()],
     )
 
 
@@ -336,57 +337,38 @@ def overview_from_periods(
         where &= Q(department_id=filters.department_id)
     if filters.role_id:
         where &= Q(role_id=filters.role_id)
-    any_of = {rule.id: rule.any_of for rule in compliance.load_catalogue(day).requirements}
-    requirement_rows = periods.requirement_periods_on(day, where).filter(mandatory=True)
-    people = periods.employee_periods_on(day, where)
-    if filters.status:
-        people = people.filter(status=filters.status.value)
-        requirement_rows = requirement_rows.filter(employee_id__in=people.values("employee_id"))
+    history = compliance.load_catalogue_history()
+    any_of = {rule.id: rule.any_of for rule in history.on(day).requirements}
+    naming = None
     if filters.certification_id:
         naming = [pk for pk, types in any_of.items() if filters.certification_id in types]
-        requirement_rows = requirement_rows.filter(requirement_id__in=naming)
-        people = people.filter(employee_id__in=requirement_rows.values("employee_id"))
-    counts = [
-        (row["department_id"], row["role_id"], row["status"], row["n"])
-        for row in people.values("department_id", "role_id", "status").annotate(n=Count("employee_id")).order_by()
-    ]
-    by_type = [
-        (type_id, row["status"], row["n"])
-        for row in requirement_rows.values("requirement_id", "status").annotate(n=Count("employee_id")).order_by()
-        for type_id in any_of.get(row["requirement_id"], ())
-    ]
-    attention = requirement_rows.filter(status__in=ATTENTION_STATUSES)
-    preview = attention.select_related("employee__department", "employee__role", "requirement").prefetch_related(
-        "requirement__any_of"
-    )
+    figures = periods.figures_on(day, where, status=filters.status, requirement_ids=naming)
+    preview = figures.attention.select_related("employee__department", "employee__role").order_by(
+        "since", "employee_id", "requirement_id"
+    )[:PREVIEW_ROWS]
+    requirements = compliance.requirements_as_of(day, history)  # as they stood that day, deleted since or not
     attention_rows = [
-        ProblemRow(r.employee, r.requirement, Status(r.status), r.reason, r.expires_on, r.due_on, r.since)
-        for r in preview.order_by("since", "employee_id", "requirement_id")[:PREVIEW_ROWS]
+        ProblemRow(
+            r.employee, requirements.get(r.requirement_id), Status(r.status), r.reason, r.expires_on, r.due_on, r.since
+        )
+        for r in preview
     ]
-    renewing = requirement_rows.filter(
-        status__in=COMPLIANT_STATUSES,
-        expires_on__gte=day,
-        expires_on__lte=day + datetime.timedelta(max(RENEWAL_HORIZONS)),
-    )
-    within = renewing.aggregate(
-        **{
-            f"d{days}": Count("employee_id", distinct=True, filter=Q(expires_on__lte=day + datetime.timedelta(days)))
-            for days in RENEWAL_HORIZONS
-        }
-    )
-    per_day = renewing.values("expires_on").annotate(n=Count("employee_id")).order_by().values_list("expires_on", "n")
     return _overview(
         day=day,
         stored=day == today,
         run=compliance.current_run() if day == today else None,
-        counts=counts,
-        by_type=by_type,
+        counts=figures.people,
+        by_type=[
+            (type_id, status, n)
+            for requirement_id, status, n in figures.requirements
+            for type_id in any_of.get(requirement_id, ())
+        ],
         catalogue=catalogue,
         filters=filters,
         attention=attention_rows,
-        attention_total=attention.count(),
-        renewals_within={days: within[f"d{days}"] for days in RENEWAL_HORIZONS},
-        renewals_per_day=per_day,
+        attention_total=figures.attention_rows,
+        renewals_within=figures.people_renewing,
+        renewals_per_day=figures.cards_per_day,
     )
 
 
@@ -433,7 +415,7 @@ def forecast_from_periods(
 @dataclass(frozen=True)
 class GapRow:
     employee: Employee
-    requirement: Requirement
+    requirement: compliance.RequirementAsOf
     days: int
     first_day: datetime.date
     last_day: datetime.date
@@ -460,7 +442,7 @@ def gaps(
     found = periods.gaps(start, end, where)
     page = periods.gap_rows(found[:limit] if limit else found)
     people = Employee.objects.select_related("department", "role").in_bulk({gap.employee_id for gap in page})
-    requirements = Requirement.objects.prefetch_related("any_of").in_bulk({gap.requirement_id for gap in page})
+    requirements = compliance.requirements_as_of(end)  # as they stood: one deleted since keeps its gaps
     rows = [
         GapRow(people[g.employee_id], requirements[g.requirement_id], g.days, g.first_day, g.last_day)
         for g in page
@@ -481,12 +463,20 @@ def _matches(facts, result, filters: Filters, any_of: Mapping[int, frozenset[int
     return True
 
 
-def problem_rows(items: Sequence[tuple[int, RequirementResult | Lapse]]) -> list[ProblemRow]:
-    """Engine answers for (employee id, requirement result or lapse) as rows with people: two queries."""
+def problem_rows(
+    items: Sequence[tuple[int, RequirementResult | Lapse]], day: datetime.date | None = None
+) -> list[ProblemRow]:
+    """Engine answers for (employee id, requirement result or lapse) as rows with people: two queries.
+
+    With `day`, requirements are labelled as they stood that day (from the catalogue history)."""
     people = Employee.objects.select_related("department", "role").in_bulk({pk for pk, _ in items})
-    requirements = Requirement.objects.prefetch_related("any_of").in_bulk(
-        {answer.requirement_id for _, answer in items}
-    )
+    requirements: Mapping[int, Requirement | compliance.RequirementAsOf]
+    if day is not None:
+        requirements = compliance.requirements_as_of(day)
+    else:
+        requirements = Requirement.objects.prefetch_related("any_of").in_bulk(
+            {answer.requirement_id for _, answer in items}
+        )
     return [
         ProblemRow(
             employee=people[pk],
@@ -639,7 +629,7 @@ def forecast_list(
 
 @dataclass(frozen=True)
 class RequirementLine:
-    requirement: Requirement
+    requirement: Requirement | compliance.RequirementAsOf
     result: RequirementResult
     awaiting_hr: bool = False  # the credential behind this answer is proof HR has not verified yet
 
@@ -664,11 +654,13 @@ def person_compliance(employee: Employee, day: datetime.date) -> PersonComplianc
         return None
     facts, result = answers[0]
     pending = {c.id for c in facts.credentials if c.verification == Credential.Verification.PENDING}
-    requirements = (
-        Requirement.objects.select_related("role", "department")
-        .prefetch_related("any_of")
-        .in_bulk([r.requirement_id for r in result.requirements])
-    )
+    requirements: Mapping[int, Requirement | compliance.RequirementAsOf]
+    if day < clock.today():  # as they stood that day, not as today's table has them (changed or deleted since)
+        requirements = compliance.requirements_as_of(day)
+    else:
+        requirements = Requirement.objects.prefetch_related("any_of").in_bulk(
+            [r.requirement_id for r in result.requirements]
+        )
     lines = [
         RequirementLine(requirements[r.requirement_id], r, awaiting_hr=r.credential_id in pending)
         for r in result.requirements
@@ -769,7 +761,7 @@ def _shown(value) -> str:
 
 @dataclass(frozen=True)
 class AuditLine:
-    requirement: Requirement
+    requirement: compliance.RequirementAsOf
     result: RequirementResult
     credential: Credential | None
 
@@ -807,7 +799,8 @@ def audit(
     answers = list(compliance.evaluate(employees, day, [department.pk]))
     # Whole sets by subquery rather than long id lists: a fixed number of queries for any department size.
     people = {person.pk: person for person in employees}
-    requirements = Requirement.objects.prefetch_related("any_of").in_bulk()
+    # The requirements as they stood that day: one since changed or deleted reads as it did then.
+    requirements = compliance.requirements_as_of(day)
     credentials = {
         card.pk: card for card in Credential.objects.filter(employee__in=employees).select_related("certification_type")
     }

@@ -194,9 +194,10 @@ def renewals(request):
     )
     if _wants_csv(request):
         return _problem_csv(f"expiring-within-{within}-days", _chunked(results))
-    return render_page(
-        request, "web/renewals.html", {"form": form, "within": within, "page": paginate(request, results)}
-    )
+    # The dashboard's link counts people; the list has a row per requirement their cards keep met.
+    people = results.order_by().values("employee_id").distinct().count()
+    context = {"form": form, "within": within, "page": paginate(request, results), "people": people}
+    return render_page(request, "web/renewals.html", context)
 
 
 def _chunked(results, size: int = 2000):

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.compliance import history, timeline_store
+from apps.compliance import history, periods, timeline_store
+from apps.compliance.engine import ATTENTION_STATUSES, COMPLIANT_STATUSES, Status
 from apps.compliance.tasks import queue_full_scan
 from apps.core import clock
 from apps.demo import workforce
@@ -62,6 +63,7 @@ class Command(BaseCommand):
         self._summary(report, options, elapsed)
         started = time.perf_counter()
         timeline_store.rebuild_all()
+        self._figures(periods.figures_on(clock.today()))
         weeks = history.snapshots_backfill(days=history.weekly_days(until=clock.today(), weeks=TREND_WEEKS))
         self.stdout.write(
             f"Trend history: {weeks} weekly snapshots from the status periods in {time.perf_counter() - started:.1f} s."
@@ -91,7 +93,7 @@ class Command(BaseCommand):
                 f"(seed {options['seed']}) in {elapsed:.1f} s."
             )
         )
-        write("\nEmployees by seeded scenario (what was set up, not the statuses the scan computes from the cards):")
+        write("\nEmployees by seeded scenario (what was set up; the statuses computed from the cards follow below):")
         for key, label in workforce.SITUATIONS.items():
             number = report.situations[key]
             if number:
@@ -118,4 +120,30 @@ class Command(BaseCommand):
         write(
             f"  and {report.logins:,} staff logins made with the roster (username = employee number, no password: "
             "they sign in by the link in their emails or ask for one on the login page)"
+        )
+
+    def _figures(self, figures: periods.Figures) -> None:
+        """Today's figures as the dashboard and the API read them (the status periods), each saying what it counts."""
+        write = self.stdout.write
+        people = figures.people_by_status
+        total = sum(people.values())
+        compliant = sum(people[s.value] for s in COMPLIANT_STATUSES)
+        write(f"\nToday's figures, as the dashboard and the API count them ({figures.day}):")
+        write(f"  {'People employed today':<58} {total:>9,}")
+        write(f"  {'People compliant':<58} {compliant:>9,}  {compliant / total if total else 0:6.1%}")
+        write(f"  {'People not compliant':<58} {total - compliant:>9,}")
+        write("  People by overall status (each person once, at their worst mandatory requirement):")
+        for status in Status:
+            write(f"    {status.label:<56} {people[status.value]:>9,}")
+        rows = figures.rows_by_status
+        write(f"  {'Requirements needing attention now (rows: person x requirement)':<58} {figures.attention_rows:>9,}")
+        for status in ATTENTION_STATUSES:
+            write(f"    {status.label:<56} {rows[status.value]:>9,}")
+        for days, number in figures.people_renewing.items():
+            write(f"  {f'People with a card to renew within {days} days':<58} {number:>9,}")
+        last = max(figures.people_renewing)
+        write(f"  {f'Cards to renew within {last} days (one per card)':<58} {figures.cards_to_renew(last):>9,}")
+        write(
+            "  A lapsed BLS under a current ACLS, where BLS is one of their requirements: one person, expired (their\n"
+            "  worst row); two rows, expired (the BLS) and prerequisite lapsed (the ACLS)."
         )
