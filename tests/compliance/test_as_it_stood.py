@@ -6,8 +6,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from apps.compliance import selectors
+from apps.compliance import periods, selectors, timeline_store
+from apps.compliance import services as compliance_services
 from apps.compliance.engine import Status
+from apps.compliance.models import RequirementStatus
 from apps.organisation.models import Employee
 from tests import factories
 
@@ -82,3 +84,38 @@ def test_a_rehire_keeps_the_first_employment_in_audits(catalogue):
     assert statuses(nurse, D(2021, 6, 1)) is None  # between the two employments
     again = statuses(nurse, D(2024, 3, 15))
     assert list(again.values()) == [Status.NOT_YET_DUE]  # a new employment: a new due period, on the ward
+
+
+def test_a_new_position_date_in_the_same_unit_forgives_no_lapse_in_any_reader(catalogue):
+    """HR (or a feed) records a new start date in the same unit: the lapsed ACLS stays expired and the never-held
+    one stays missing, in the engine's answer, the scan's stored rows and the status periods alike."""
+    acls_requirement = next(
+        r.id for r in selectors.load_catalogue(D(2026, 6, 1)).requirements if r.department_id == catalogue["ed"].pk
+    )
+    with time_machine.travel(noon(D(2020, 1, 6)), tick=False):
+        lapsed = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], hired_on=D(2020, 1, 6))
+        never = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], hired_on=D(2020, 1, 6))
+        for person in (lapsed, never):
+            factories.CredentialFactory(
+                employee=person, certification_type=catalogue["BLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+            )
+        factories.CredentialFactory(
+            employee=lapsed, certification_type=catalogue["ACLS"], issued_on=D(2024, 4, 1), expires_on=D(2026, 4, 22)
+        )
+    with time_machine.travel(noon(D(2026, 5, 22)), tick=False):
+        for person in (lapsed, never):
+            person.assigned_on = D(2026, 5, 22)
+            person.save()
+    with time_machine.travel(noon(D(2026, 6, 1)), tick=False):
+        compliance_services.scan_run()
+        timeline_store.rebuild_all()
+        for person, status in ((lapsed, Status.EXPIRED), (never, Status.MISSING)):
+            assert statuses(person, D(2026, 6, 1))[acls_requirement] == status
+            stored = RequirementStatus.objects.get(employee=person, requirement_id=acls_requirement)
+            assert stored.status == status and "on record yet" not in stored.reason
+            (period,) = [
+                r
+                for r in periods.requirement_rows_for(person.pk, D(2026, 6, 1))
+                if r.requirement_id == acls_requirement
+            ]
+            assert period.status == status
