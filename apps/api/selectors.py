@@ -37,10 +37,10 @@ def certification_codes(requirement_ids: Iterable[int] | None = None) -> dict[in
     return {key: sorted(value) for key, value in codes.items()}
 
 
-def certification_codes_on(day: datetime.date) -> dict[int, list[str]]:
+def certification_codes_on(day: datetime.date, history: engine.CatalogueHistory | None = None) -> dict[int, list[str]]:
     """{requirement id: codes of its any-of set as it stood on `day`} from the catalogue history, for answers
     about a past day (a set HR has changed since, or a requirement deleted since, reads as it was)."""
-    return {pk: list(requirement.codes) for pk, requirement in selectors.requirements_as_of(day).items()}
+    return {pk: list(requirement.codes) for pk, requirement in selectors.requirements_as_of(day, history).items()}
 
 
 @dataclass
@@ -142,9 +142,10 @@ def employee_compliance(
         answer = _period_answer(employee, as_of)
     elif run is None:
         day = as_of or clock.today()
-        results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day))
+        history = selectors.load_catalogue_history()  # once: the rules and the labels of that day
+        results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day, catalogues=history))
         result = next(iter(results.values()), None)
-        answer = _computed_answer(employee, day, result, certification_codes_on(day) if result else {})
+        answer = _computed_answer(employee, day, result, certification_codes_on(day, history) if result else {})
     else:
         answer = _stored_answers([employee], run)[employee.pk]
         if answer.status is None and employee.is_employed_on(run.as_of):

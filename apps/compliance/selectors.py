@@ -79,15 +79,25 @@ def requirements_as_of(
     day: datetime.date, history: engine.CatalogueHistory | None = None
 ) -> dict[int, RequirementAsOf]:
     """Every requirement in force on `day` or before it, as it last stood by `day` (a requirement HR has since
-    changed or deleted reads as it did then, never as today's table has it). From the catalogue history."""
-    history = history or load_catalogue_history()
+    changed or deleted reads as it did then, never as today's table has it). From `history` when the caller
+    has it, else from the requirements' recorded history in three queries."""
     found: dict[int, RequirementAsOf] = {}
-    for starts, catalogue in history.versions:
+    if history is not None:
+        for starts, catalogue in history.versions:
+            if starts > day:
+                break
+            for rule in catalogue.requirements:
+                codes = tuple(sorted(catalogue.code(type_id) for type_id in rule.any_of))
+                found[rule.id] = RequirementAsOf(rule.id, codes, rule.mandatory)
+        return found
+    type_codes = dict(CertificationType.objects.values_list("id", "code"))
+    for starts, pk, state in _rule_states(Requirement, ("mandatory",)):
         if starts > day:
             break
-        for rule in catalogue.requirements:
-            codes = tuple(sorted(catalogue.code(type_id) for type_id in rule.any_of))
-            found[rule.id] = RequirementAsOf(rule.id, codes, rule.mandatory)
+        if state is not None:  # a deletion ends it, and it keeps the set it last had
+            (mandatory,), any_of = state
+            codes = tuple(sorted(type_codes.get(type_id, f"#{type_id}") for type_id in any_of))
+            found[pk] = RequirementAsOf(pk, codes, mandatory)
     return found
 
 
@@ -251,6 +261,7 @@ def evaluate(
     department_ids: Iterable[int] | None = None,
     *,
     skipped: dict[int, str] | None = None,
+    catalogues: engine.CatalogueHistory | None = None,
 ) -> Iterator[tuple[engine.EmployeeFacts, engine.EmployeeResult]]:
     """Compliance of these employees as things stood on `day` (any day: past, today, or ahead).
 
@@ -258,9 +269,10 @@ def evaluate(
     queryset with `organisation.selectors.in_departments_on` first, so transferees are found in their old
     department).
     With `skipped`, a person the rules cannot evaluate (data no date arithmetic can handle) is left
-    out and the reason put there, instead of stopping everyone else's answer.
+    out and the reason put there, instead of stopping everyone else's answer. `catalogues`: the catalogue
+    history when the caller has loaded it already.
     """
-    catalogue = load_catalogue(day)
+    catalogue = catalogues.on(day) if catalogues is not None else load_catalogue(day)
     wanted = set(department_ids) if department_ids is not None else None
     for facts in employee_facts(employees, day, catalogue):
         if wanted is not None and facts.department_id not in wanted:
@@ -276,9 +288,14 @@ def evaluate(
             yield facts, result
 
 
-def forecast(employees: QuerySet[Employee], day: datetime.date, horizon_days: int) -> list[engine.Lapse]:
+def forecast(
+    employees: QuerySet[Employee],
+    day: datetime.date,
+    horizon_days: int,
+    catalogues: engine.CatalogueHistory | None = None,
+) -> list[engine.Lapse]:
     """Who stops being compliant within `horizon_days` after `day` if nobody renews, soonest first."""
-    catalogue = load_catalogue(day)
+    catalogue = catalogues.on(day) if catalogues is not None else load_catalogue(day)
     lapses = [
         lapse
         for facts in employee_facts(employees, day, catalogue)

@@ -271,14 +271,15 @@ def overview_on(
     if filters.department_id:  # one of the caller's departments: the filter form offers no others
         department_ids = {filters.department_id}
         employees = employees.filter(in_departments_on(department_ids))
-    any_of = {rule.id: rule.any_of for rule in compliance.load_catalogue(day).requirements}
+    history = compliance.load_catalogue_history()  # once: the rules, the any-of sets and the labels of that day
+    any_of = {rule.id: rule.any_of for rule in history.on(day).requirements}
     counts: Counter = Counter()
     by_type: Counter = Counter()
     attention: list[tuple[int, RequirementResult]] = []
     renewal_cards: dict[datetime.date, set[int | None]] = defaultdict(set)
     renewing_people: dict[int, set[int]] = defaultdict(set)
     last_horizon = day + datetime.timedelta(max(RENEWAL_HORIZONS))
-    for facts, result in compliance.evaluate(employees, day, department_ids):
+    for facts, result in compliance.evaluate(employees, day, department_ids, catalogues=history):
         if not _matches(facts, result, filters, any_of):
             continue
         counts[(facts.department_id, facts.role_id, result.status.value)] += 1
@@ -310,7 +311,7 @@ def overview_on(
         by_type=[(*key, n) for key, n in by_type.items()],
         catalogue=catalogue,
         filters=filters,
-        attention=problem_rows(attention[:PREVIEW_ROWS], day),
+        attention=problem_rows(attention[:PREVIEW_ROWS], compliance.requirements_as_of(day, history)),
         attention_total=len(attention),
         renewals_within={days: len(renewing_people[days]) for days in RENEWAL_HORIZONS},
         renewals_per_day=[(on, len(cards)) for on, cards in renewal_cards.items()],
@@ -464,16 +465,14 @@ def _matches(facts, result, filters: Filters, any_of: Mapping[int, frozenset[int
 
 
 def problem_rows(
-    items: Sequence[tuple[int, RequirementResult | Lapse]], day: datetime.date | None = None
+    items: Sequence[tuple[int, RequirementResult | Lapse]],
+    requirements: Mapping[int, Requirement | compliance.RequirementAsOf] | None = None,
 ) -> list[ProblemRow]:
     """Engine answers for (employee id, requirement result or lapse) as rows with people: two queries.
 
-    With `day`, requirements are labelled as they stood that day (from the catalogue history)."""
+    `requirements`: a past day's requirements as they stood (default: today's table)."""
     people = Employee.objects.select_related("department", "role").in_bulk({pk for pk, _ in items})
-    requirements: Mapping[int, Requirement | compliance.RequirementAsOf]
-    if day is not None:
-        requirements = compliance.requirements_as_of(day)
-    else:
+    if requirements is None:
         requirements = Requirement.objects.prefetch_related("any_of").in_bulk(
             {answer.requirement_id for _, answer in items}
         )
