@@ -106,16 +106,17 @@ def assert_matches_engine(person, catalogues, periods, day):
     stored = {row[1]: row for row in requirement_rows}
     assert sorted(stored) == sorted(r.requirement_id for r in expected.requirements), day
     for r in expected.requirements:
-        _, _, valid_from, _, status, mandatory, _, _, reason, credential_id, expires_on, due_on, since = stored[
+        _, _, valid_from, _, status, mandatory, _, _, reason, credential_id, expires_on, due_on, since, renew = stored[
             r.requirement_id
         ]
-        assert (status, mandatory, credential_id, expires_on, due_on, since) == (
+        assert (status, mandatory, credential_id, expires_on, due_on, since, renew) == (
             r.status.value,
             r.mandatory,
             r.credential_id,
             r.expires_on,
             r.due_on,
             r.since,
+            r.renew_credential_id,
         ), day
         assert timeline.reason_on(reason, valid_from, expires_on, day) == r.reason, day
 
