@@ -25,7 +25,8 @@ from django.db.models import QuerySet
 from apps.certifications.models import Credential, Requirement
 from apps.compliance.engine import Status
 from apps.compliance.models import RequirementStatus
-from apps.organisation.models import Department, Employee
+from apps.organisation.models import DataProblem, Department, Employee
+from apps.organisation.problems import EMPLOYEE_DATES, leave_out_unreadable
 
 from .layouts import CREDENTIAL_COLUMNS, FINDING_COLUMNS, STAFF_COLUMNS
 from .parsing import ENCODINGS, FORMULA_TRIGGERS, ISO_DATE, escape_formula
@@ -41,11 +42,16 @@ CREDENTIAL_HEADER = [column.name for column in CREDENTIAL_COLUMNS]
 FINDING_HEADER = list(FINDING_COLUMNS)
 
 
+# A person whose rows cannot be read is left out of an export and listed for HR, never the end of the export.
+_EXPORT = DataProblem.Source.EXPORT
+
+
 class ExportError(Exception):
     pass
 
 
 def staff_rows(employees: QuerySet[Employee]) -> Iterator[list]:
+    employees = leave_out_unreadable(employees, source=_EXPORT, employee="id", dates=EMPLOYEE_DATES)
     managers = _department_managers()
     # Plain tuples, not model instances: building three objects per row was most of an export's time.
     rows = employees.values_list(
@@ -69,6 +75,9 @@ def staff_rows(employees: QuerySet[Employee]) -> Iterator[list]:
 
 
 def credential_rows(credentials: QuerySet[Credential]) -> Iterator[Sequence]:
+    credentials = leave_out_unreadable(
+        credentials, source=_EXPORT, employee="employee_id", dates=("issued_on", "expires_on")
+    )
     # The values_list order is the layout's column order (CREDENTIAL_COLUMNS).
     rows = credentials.values_list(
         "employee__employee_number",
@@ -91,6 +100,12 @@ def finding_rows(statuses: QuerySet[RequirementStatus]) -> Iterator[list]:
         "requirement_id", "certificationtype__code"
     ):
         satisfied_by[requirement_id].append(code)
+    statuses = leave_out_unreadable(
+        statuses,
+        source=_EXPORT,
+        employee="employee_id",
+        dates=(*(f"employee__{name}" for name in EMPLOYEE_DATES), "credential__issued_on", "credential__expires_on"),
+    )
     statuses = statuses.prefetch_related(None).select_related(
         "run",
         "employee__department",

@@ -131,6 +131,7 @@ def backfill_summary_context(*, manager, day: datetime.date, rows: list, types, 
         "lines": lines,
         "count": len(lines),
         "dashboard_url": absolute(reverse("web:dashboard")),
+        "data_problems_url": absolute(reverse("admin:organisation_dataproblem_changelist")),
     }
 
 
@@ -142,6 +143,7 @@ def digest_context(*, digest: Digest) -> dict:
         "lapsed_more": digest.lapsed_total - len(digest.lapsed),
         "expiring_more": digest.expiring_total - len(digest.expiring),
         "dashboard_url": absolute(reverse("web:dashboard")),
+        "data_problems_url": absolute(reverse("admin:organisation_dataproblem_changelist")),
     }
 
 

@@ -19,8 +19,9 @@ from apps.certifications.models import CertificationType, Credential
 from apps.compliance import read
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import NON_COMPLIANT_STATUSES, Status
-from apps.organisation.models import Department, Employee
-from apps.organisation.scoping import employed_today
+from apps.organisation import problems
+from apps.organisation.models import DataProblem, Department, Employee
+from apps.organisation.scoping import employed_today, is_hr_admin
 
 from . import rules
 from .models import NotificationPreference, ReminderPolicy
@@ -272,6 +273,7 @@ class Digest:
     lapsed_total: int
     expiring: list[DigestLine]
     expiring_total: int
+    data_problems: int | None = None
 
     @property
     def rate(self) -> float | None:
@@ -290,6 +292,15 @@ def digest_for(*, user, day: datetime.date, types: dict[int, CertificationType],
     departments = list(Department.objects.filter(managers=user).order_by("name"))
     # Staff who left count nowhere from the day after their last day, even before tonight's scan drops them.
     in_scope = Q(employee__department__in=departments) & employed_today("employee__")
+    # Someone whose record cannot be read is left out (and listed for HR), not the end of everyone's digest.
+    unreadable = problems.unreadable_recorded(
+        Employee.objects.filter(department__in=departments),
+        source=DataProblem.Source.DIGEST,
+        employee="id",
+        dates=problems.EMPLOYEE_DATES,
+    )
+    if unreadable:
+        in_scope &= ~Q(employee_id__in=unreadable)
     counts = Counter(
         dict(
             compliance.current_employee_statuses()
@@ -330,4 +341,6 @@ def digest_for(*, user, day: datetime.date, types: dict[int, CertificationType],
         lapsed_total=lapsed.count(),
         expiring=[line(row, row.expires_on) for row in expiring[:DIGEST_LIST_LIMIT]],
         expiring_total=expiring.count(),
+        # HR's own list to work through: how many people batch jobs had to skip.
+        data_problems=DataProblem.objects.values("employee_id").distinct().count() if is_hr_admin(user) else None,
     )

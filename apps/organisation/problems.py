@@ -5,12 +5,14 @@ whose data it cannot handle (a date no rule can compute with, a value the databa
 stop everyone else's reminders: the job skips them, calls `problems_record`, and goes on.
 """
 
+import datetime
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from django.db import DataError, transaction
-from django.db.models import QuerySet
+from django.db import DataError, connection, transaction
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .models import DataProblem, Employee
@@ -18,6 +20,7 @@ from .models import DataProblem, Employee
 logger = logging.getLogger(__name__)
 REASON_LIMIT = 2000
 T = TypeVar("T")
+EMPLOYEE_DATES = ("hired_on", "assigned_on", "terminated_on")
 
 
 def describe(error: BaseException) -> str:
@@ -81,3 +84,49 @@ def isolate(
         return isolate(people.filter(id__in=ids[:middle]), attempt, skipped) + isolate(
             people.filter(id__in=ids[middle:]), attempt, skipped
         )
+
+
+def unreadable_people(rows: QuerySet, *, employee: str, dates: Sequence[str]) -> dict[int, str]:
+    """The people whose rows among `rows` hold a date PostgreSQL keeps and Python cannot read ('infinity', a
+    year before 1), with the reason: asked of the database in one query, before a stream of rows starts, so
+    the stream can leave them out instead of breaking halfway. `employee` is the path to the employee's id.
+    (SQLite stores dates as text that Django parses; nothing there is out of Python's range.)"""
+    if connection.vendor != "postgresql" or not dates:
+        return {}
+    outside = Q()
+    for name in dates:
+        outside |= Q(**{f"{name}__gt": datetime.date.max}) | Q(**{f"{name}__lt": datetime.date.min})
+    found: dict[int, list[str]] = {}
+    texts = [Cast(name, output_field=TextField()) for name in dates]
+    for pk, *values in rows.filter(outside).order_by().values_list(employee, *texts).distinct():
+        found.setdefault(pk, []).extend(
+            f"{name.rsplit('__', 1)[-1]} is {value!r}"
+            for name, value in zip(dates, values, strict=True)
+            if value is not None and not _python_date(value)
+        )
+    return {pk: unreadable(DataError("; ".join(sorted(set(reasons))))) for pk, reasons in found.items()}
+
+
+def _python_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def unreadable_recorded(rows: QuerySet, *, source: str, employee: str, dates: Sequence[str]) -> list[int]:
+    """`unreadable_people` of `rows`, recorded as `source`'s data problems; the people of `rows` who read
+    cleanly now come off `source`'s list (two queries when all is well). Returns the ids to leave out."""
+    skipped = unreadable_people(rows, employee=employee, dates=dates)
+    DataProblem.objects.filter(source=source, employee_id__in=rows.order_by().values(employee)).exclude(
+        employee_id__in=list(skipped)
+    ).delete()
+    problems_record(source=source, problems=skipped)
+    return list(skipped)
+
+
+def leave_out_unreadable(rows: QuerySet, *, source: str, employee: str, dates: Sequence[str]) -> QuerySet:
+    """`rows` without the people whose rows cannot be read (`unreadable_recorded`)."""
+    skipped = unreadable_recorded(rows, source=source, employee=employee, dates=dates)
+    return rows.exclude(**{f"{employee}__in": skipped}) if skipped else rows

@@ -108,14 +108,16 @@ def test_the_digest_reads_a_fixed_number_of_queries_whatever_the_size(catalogue,
         with on(MONDAY, hour=2):
             compliance.scan_run()
         types, any_of = selectors.certification_types(), read.requirement_any_of()
+        user = type(manager).objects.get(pk=manager.pk)  # as the outbox loads it: no permissions cached
         with CaptureQueriesContext(connection) as queries, on(MONDAY):
-            digest = selectors.digest_for(user=manager, day=MONDAY, types=types, any_of=any_of)
+            digest = selectors.digest_for(user=user, day=MONDAY, types=types, any_of=any_of)
         return len(queries), digest.total
 
     small, small_total = measure(2)
     large, large_total = measure(40)
     assert (small_total, large_total) == (4, 84)
-    assert small == large <= 8
+    # Eight for the digest, two for the unreadable-record check and its clean-up, two for "is this HR?".
+    assert small == large <= 12
 
 
 def test_planning_digests_reads_a_fixed_number_of_queries(staff, django_assert_max_num_queries):

@@ -13,7 +13,8 @@ from apps.compliance import periods, read
 from apps.compliance import selectors as compliance_selectors
 from apps.compliance.engine import Status
 from apps.core import clock
-from apps.organisation import scoping
+from apps.organisation import problems, scoping
+from apps.organisation.models import DataProblem
 
 from .. import charts, selectors
 from ..exports import csv_response
@@ -129,7 +130,9 @@ def employee_list(request):
                     Status(p.compliance_status).label if p.compliance_status else "Not yet scanned",
                     p.next_expiry,
                 )
-                for p in people.iterator(chunk_size=2000)
+                for p in problems.leave_out_unreadable(
+                    people, source=DataProblem.Source.EXPORT, employee="id", dates=problems.EMPLOYEE_DATES
+                ).iterator(chunk_size=2000)
             ),
         )
     return render_page(request, "web/employee_list.html", {"form": form, "page": paginate(request, people)})
@@ -175,7 +178,7 @@ def attention(request):
     form = AttentionForm(request.GET, catalogue=_catalogue(request, scope))
     results = selectors.attention_list(employees=scoping.overseen_employees(scope), filters=form.filters())
     if _wants_csv(request):
-        return _problem_csv("needs-attention", _chunked(results))
+        return _problem_csv("needs-attention", _exportable(results))
     return render_page(request, "web/attention.html", {"form": form, "page": paginate(request, results)})
 
 
@@ -193,11 +196,23 @@ def renewals(request):
         within_days=within,
     )
     if _wants_csv(request):
-        return _problem_csv(f"expiring-within-{within}-days", _chunked(results))
+        return _problem_csv(f"expiring-within-{within}-days", _exportable(results))
     # The dashboard's link counts people; the list has a row per requirement their cards keep met.
     people = results.order_by().values("employee_id").distinct().count()
     context = {"form": form, "within": within, "page": paginate(request, results), "people": people}
     return render_page(request, "web/renewals.html", context)
+
+
+def _exportable(results):
+    """A list's rows for its CSV, without the people whose stored record cannot be read (listed for HR)."""
+    return _chunked(
+        problems.leave_out_unreadable(
+            results,
+            source=DataProblem.Source.EXPORT,
+            employee="employee_id",
+            dates=[f"employee__{name}" for name in problems.EMPLOYEE_DATES],
+        )
+    )
 
 
 def _chunked(results, size: int = 2000):
@@ -292,7 +307,7 @@ def matrix_cell(request):
     worst_first = Case(*(When(status=s.value, then=Value(-s.severity)) for s in Status), default=Value(0))
     results = selectors.with_people(results).order_by(worst_first, "employee__last_name", "employee__first_name", "id")
     if _wants_csv(request):
-        return _problem_csv("matrix-cell", _chunked(results))
+        return _problem_csv("matrix-cell", _exportable(results))
     context = {
         "form": form,
         "department": catalogue.department_name(filters.department_id),
