@@ -404,18 +404,31 @@ def _refuse_utf8_as_8bit(file: ImportFile, encoding: str) -> None:
 
 def _xlsx_records(file: ImportFile) -> Iterator[tuple[int, list]]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    unreadable = FileError([(None, None, f"{file.name} is not a readable XLSX workbook.")])
+    # openpyxl meets a broken or hostile part with whatever its code path raises (BadZipFile, KeyError, an XML
+    # ParseError, TypeError for an unknown attribute, IndexError for a book without sheets...): each means the
+    # same to HR, and none may become a 500. Only errors raised here are caught: the caller's go past the yield.
     with file.open() as raw:
         try:
             book = load_workbook(raw, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-            raise FileError([(None, None, f"{file.name} is not a readable XLSX workbook.")]) from None
+        except Exception:
+            raise unreadable from None
         try:
-            sheet = book.worksheets[0]
-            # Some tools write wrong sheet dimensions; without this, read-only mode stops at them.
-            sheet.reset_dimensions()
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            try:
+                sheet = book.worksheets[0]
+                # Some tools write wrong sheet dimensions; without this, read-only mode stops at them.
+                sheet.reset_dimensions()
+                rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            except Exception:
+                raise unreadable from None
+            while True:
+                try:
+                    number, cells = next(rows)
+                except StopIteration:
+                    return
+                except Exception:
+                    raise unreadable from None
                 yield number, list(cells)
         finally:
             book.close()

@@ -6,6 +6,7 @@ import tracemalloc
 import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.imports.parsing import ImportFile
 from apps.imports.staff import staff_import
@@ -118,3 +119,49 @@ def test_one_enormous_cell_in_a_small_workbook_is_refused(org, hr_admin, recompu
 
     ((_, _, message),) = errors(report)
     assert "not an ordinary workbook" in message
+
+
+def rewrite_parts(workbook: bytes, change) -> bytes:
+    """The workbook with each part passed through `change(name, content)`; a part it returns None for is left out."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            content = change(info.filename, source.read(info))
+            if content is not None:
+                archive.writestr(info.filename, content)
+    return buffer.getvalue()
+
+
+def half_a_sheet(name, content):
+    return content[: len(content) // 2] if "worksheets/sheet" in name else content
+
+
+def no_sheets(name, content):
+    return None if "worksheets/" in name else content
+
+
+def an_unknown_attribute(name, content):
+    return content.replace(b"<dimension ", b'<dimension hostile="1" ') if "worksheets/sheet" in name else content
+
+
+@pytest.mark.parametrize("change", [half_a_sheet, no_sheets, an_unknown_attribute])
+def test_a_malformed_workbook_is_a_clear_error_in_the_command_and_the_admin(org, hr_admin, recomputes, client, change):
+    workbook = rewrite_parts(xlsx_bytes(STAFF_HEADER, [staff_row("E1")]), change)
+
+    report = staff(ImportFile.from_bytes(workbook, name="staff.xlsx"), hr_admin)
+    client.force_login(hr_admin)
+    response = client.post(
+        "/admin/organisation/employee/import/",
+        {
+            "resource": "0",
+            "import_file": SimpleUploadedFile("staff.xlsx", workbook),
+            "format": "1",
+            "encoding": "utf-8",
+            "date_format": "%Y-%m-%d",
+        },
+    )
+
+    assert errors(report) == [(None, None, "staff.xlsx is not a readable XLSX workbook.")]
+    assert response.status_code == 200 and b"is not a readable XLSX workbook" in response.content
+    assert not Employee.objects.exists()
