@@ -1,7 +1,7 @@
-"""People and a small catalogue for the API tests.
+"""The hospital of tests/world.py for the API tests, on a frozen 16 March 2026.
 
-ED is department A (managed by mona; ann works there), ICU is department B (bob works there).
-hilda (HR admin) sees everything; charlie has a login and nothing else.
+alice works in the ED (managed by margaret), bob in the ICU; both hold a BLS card until 31 January 2027, and
+neither holds ACLS, which the ED needs. hilda (HR admin) sees everything; charlie has a login and nothing else.
 """
 
 import datetime
@@ -12,7 +12,9 @@ import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests import factories
+from apps.organisation.models import Employee
+from tests import world as cast
+from tests.world import Hospital, build_hospital
 
 D = datetime.date
 TODAY = datetime.datetime(2026, 3, 16, 12, 0, tzinfo=datetime.UTC)
@@ -38,46 +40,19 @@ def api():
 
 
 @dataclass
-class World:
-    catalogue: dict
-    ann: object
-    bob: object
-    mona: object
-    ed: object
-    icu: object
+class World(Hospital):
+    alice: Employee
+    bob: Employee
+    margaret: object
 
 
 @pytest.fixture
 def world(db, frozen_today):
-    cpr = factories.CertificationTypeFactory(code="CPR", name="CPR")
-    bls = factories.CertificationTypeFactory(code="BLS", name="Basic Life Support")
-    acls = factories.CertificationTypeFactory(code="ACLS", name="ACLS", level="advanced")
-    factories.PrerequisiteFactory(certification_type=acls, any_of=[bls, cpr])
-    nurse = factories.RoleFactory(code="rn", name="Registered nurse")
-    ed = factories.DepartmentFactory(code="ED", name="Emergency")
-    icu = factories.DepartmentFactory(code="ICU", name="Intensive care")
-    factories.RequirementFactory(role=nurse, any_of=[bls, cpr])
-    factories.RequirementFactory(role=nurse, department=ed, any_of=[acls])
-    ann = factories.EmployeeFactory(
-        user=factories.UserFactory(username="ann"), role=nurse, department=ed, first_name="Ann", last_name="Archer"
-    )
-    bob = factories.EmployeeFactory(
-        user=factories.UserFactory(username="bob"), role=nurse, department=icu, first_name="Bob", last_name="Baker"
-    )
-    mona = factories.UserFactory(username="mona")
-    ed.managers.add(mona)
-    for person in (ann, bob):
-        factories.CredentialFactory(
-            employee=person, certification_type=bls, issued_on=D(2025, 1, 10), expires_on=D(2027, 1, 31)
-        )
-    return World(
-        catalogue={"CPR": cpr, "BLS": bls, "ACLS": acls, "rn": nurse},
-        ann=ann,
-        bob=bob,
-        mona=mona,
-        ed=ed,
-        icu=icu,
-    )
+    hospital = build_hospital()
+    alice, bob = cast.alice(hospital), cast.bob(hospital)
+    for person in (alice, bob):
+        cast.card(person, hospital.bls, D(2025, 1, 10), D(2027, 1, 31))
+    return World(**vars(hospital), alice=alice, bob=bob, margaret=cast.margaret(hospital))
 
 
 @pytest.fixture

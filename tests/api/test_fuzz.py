@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from apps.api.services import api_token_issue
 from apps.compliance.services import scan_run
 from tests import factories
+from tests.world import build_hospital, card, nurse
 
 from .conftest import D
 
@@ -43,16 +44,10 @@ def hr_token(live_server, transactional_db, settings):
         "DEFAULT_THROTTLE_RATES": {"token": "100000/minute", "user": "100000/minute", "anon": "100000/minute"},
     }
     hr = factories.UserFactory(username="hr-integration", is_superuser=True)
-    bls = factories.CertificationTypeFactory(code="BLS")
-    acls = factories.CertificationTypeFactory(code="ACLS", level="advanced")
-    factories.PrerequisiteFactory(certification_type=acls, any_of=[bls])
-    nurse = factories.RoleFactory(code="rn")
-    ed = factories.DepartmentFactory(code="ED")
-    factories.RequirementFactory(role=nurse, any_of=[bls])
-    factories.RequirementFactory(role=nurse, department=ed, any_of=[acls])
-    for _ in range(3):
-        nurse_in_ed = factories.EmployeeFactory(role=nurse, department=ed)
-        factories.CredentialFactory(employee=nurse_in_ed, certification_type=bls, issued_on=D(2025, 1, 10))
+    hospital = build_hospital()
+    for n in range(3):
+        nurse_in_ed = nurse(hospital, "Nurse", f"Number {n}", department=hospital.ed)
+        card(nurse_in_ed, hospital.bls, D(2025, 1, 10), D(2027, 1, 10))
     scan_run()
     _, secret = api_token_issue(name="Fuzzing", user=hr, created_by=hr)
     return secret

@@ -1,6 +1,6 @@
 """The surveyor's question through the API: who had a gap in a requirement during a window, and for how long.
 
-ann (ED) never held ACLS and held no BLS before 2025-01-10; bob (ICU) held no BLS before then either.
+alice (ED) never held ACLS and held no BLS before 2025-01-10; bob (ICU) held no BLS before then either.
 """
 
 import pytest
@@ -30,16 +30,16 @@ def rows(response):
 
 
 def test_hr_sees_every_gap_in_the_window_with_its_days(api, built, hr_admin):
-    ann, bob = built.ann.employee_number, built.bob.employee_number
-    assert rows(login(api, hr_admin).get(URL, JUNE_2024)) == [(ann, "ACLS", 30), (ann, "BLS", 30), (bob, "BLS", 30)]
+    alice, bob = built.alice.employee_number, built.bob.employee_number
+    assert rows(login(api, hr_admin).get(URL, JUNE_2024)) == [(alice, "ACLS", 30), (alice, "BLS", 30), (bob, "BLS", 30)]
     # The window straddles bob's first BLS (2025-01-10): nine days of January without it.
     january = rows(api.get(URL, {"start": "2025-01-01", "end": "2025-01-31"}))
-    assert (bob, "BLS", 9) in january and (ann, "ACLS", 31) in january
+    assert (bob, "BLS", 9) in january and (alice, "ACLS", 31) in january
 
 
 def test_a_manager_sees_their_departments_gaps_and_not_the_others(api, built):
-    ann = built.ann.employee_number
-    assert rows(login(api, built.mona).get(URL, JUNE_2024)) == [(ann, "ACLS", 30), (ann, "BLS", 30)]
+    alice = built.alice.employee_number
+    assert rows(login(api, built.margaret).get(URL, JUNE_2024)) == [(alice, "ACLS", 30), (alice, "BLS", 30)]
 
 
 def test_staff_see_their_own_gaps_only(api, built):
@@ -49,7 +49,7 @@ def test_staff_see_their_own_gaps_only(api, built):
 def test_filters_by_department_and_certification(api, built, hr_admin):
     login(api, hr_admin)
     assert rows(api.get(URL, {**JUNE_2024, "department": "ICU"})) == [(built.bob.employee_number, "BLS", 30)]
-    assert rows(api.get(URL, {**JUNE_2024, "certification": "ACLS"})) == [(built.ann.employee_number, "ACLS", 30)]
+    assert rows(api.get(URL, {**JUNE_2024, "certification": "ACLS"})) == [(built.alice.employee_number, "ACLS", 30)]
 
 
 def test_anonymous_and_charlie_are_refused(api, built, charlie):
@@ -76,7 +76,7 @@ def test_the_number_of_queries_does_not_grow_with_gaps(api, built, hr_admin, dja
         api.get(URL, JUNE_2024)
     few = len(captured)
     for _ in range(4):
-        factories.EmployeeFactory(role=built.catalogue["rn"], department=built.ed, hired_on=D(2020, 1, 6))
+        factories.EmployeeFactory(role=built.nurse, department=built.ed, hired_on=D(2020, 1, 6))
     timeline_store.rebuild_all()
     with django_assert_max_num_queries(few):
         assert len(api.get(URL, JUNE_2024).json()["results"]) == 11

@@ -32,10 +32,10 @@ def reminder_for(employee, **fields):
 @pytest.fixture
 def outbox(world):
     return {
-        "ann": reminder_for(world.ann),
+        "alice": reminder_for(world.alice),
         "bob": reminder_for(world.bob, status="sent"),
         "digest": Notification.objects.create(
-            kind="digest", user=world.mona, about_date=D(2026, 3, 16), recipient="mona@example.org"
+            kind="digest", user=world.margaret, about_date=D(2026, 3, 16), recipient="margaret@example.org"
         ),
     }
 
@@ -51,22 +51,22 @@ def test_hr_reads_the_whole_outbox_and_filters_it(api, hr_admin, outbox):
     assert ids(api.get(f"{V1}/")) == {email.pk for email in outbox.values()}
     assert ids(api.get(f"{V1}/", {"status": "sent"})) == {outbox["bob"].pk}
     assert ids(api.get(f"{V1}/", {"kind": "digest"})) == {outbox["digest"].pk}
-    email = api.get(f"{V1}/{outbox['ann'].pk}/").json()
+    email = api.get(f"{V1}/{outbox['alice'].pk}/").json()
     assert email["subject"] == "Your BLS card expires soon"
     assert email["status"] == "ready"
 
 
 def test_a_manager_reads_their_departments_and_their_own_emails(api, world, outbox):
-    api.force_login(world.mona)
+    api.force_login(world.margaret)
 
-    assert ids(api.get(f"{V1}/")) == {outbox["ann"].pk, outbox["digest"].pk}
+    assert ids(api.get(f"{V1}/")) == {outbox["alice"].pk, outbox["digest"].pk}
     assert api.get(f"{V1}/{outbox['bob'].pk}/").status_code == 404
 
 
 def test_staff_read_the_emails_about_themselves(api, world, outbox):
-    api.force_login(world.ann.user)
+    api.force_login(world.alice.user)
 
-    assert ids(api.get(f"{V1}/")) == {outbox["ann"].pk}
+    assert ids(api.get(f"{V1}/")) == {outbox["alice"].pk}
     assert api.get(f"{V1}/{outbox['digest'].pk}/").status_code == 404
 
 
@@ -74,15 +74,15 @@ def test_the_outbox_is_read_only_even_for_hr(api, hr_admin, outbox):
     api.force_login(hr_admin)
 
     assert api.post(f"{V1}/", {}, format="json").status_code == 405
-    assert api.delete(f"{V1}/{outbox['ann'].pk}/").status_code == 405
-    assert api.patch(f"{V1}/{outbox['ann'].pk}/", {"status": "sent"}, format="json").status_code == 405
+    assert api.delete(f"{V1}/{outbox['alice'].pk}/").status_code == 405
+    assert api.patch(f"{V1}/{outbox['alice'].pk}/", {"status": "sent"}, format="json").status_code == 405
 
 
 def test_anonymous_and_charlie_are_refused(api, charlie, outbox):
     assert api.get(f"{V1}/").status_code == 401
     api.force_login(charlie)
     assert api.get(f"{V1}/").status_code == 403
-    assert api.get(f"{V1}/{outbox['ann'].pk}/").status_code == 403
+    assert api.get(f"{V1}/{outbox['alice'].pk}/").status_code == 403
 
 
 def test_the_outbox_runs_a_fixed_number_of_queries(api, hr_admin, world):
@@ -90,7 +90,7 @@ def test_the_outbox_runs_a_fixed_number_of_queries(api, hr_admin, world):
     counts = []
     for size in (5, 100):
         for n in range(Notification.objects.count(), size):
-            reminder_for(world.ann if n % 2 else world.bob, days_before=n, user=factories.UserFactory())
+            reminder_for(world.alice if n % 2 else world.bob, days_before=n, user=factories.UserFactory())
         with CaptureQueriesContext(connection) as queries:
             assert len(api.get(f"{V1}/", {"page_size": size}).json()["results"]) == size
         counts.append(len(queries))

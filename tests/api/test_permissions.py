@@ -1,5 +1,5 @@
-"""The permission matrix: every endpoint and method, for anonymous, charlie (no scope), ann (staff, ED),
-mona (manager of ED), and hilda (HR). Out of scope answers 404; writes by anyone but HR answer 403."""
+"""The permission matrix: every endpoint and method, for anonymous, charlie (no scope), alice (staff, ED),
+margaret (manager of ED), and hilda (HR). Out of scope answers 404; writes by anyone but HR answer 403."""
 
 import pytest
 
@@ -28,26 +28,26 @@ LISTS = [
 
 
 def detail_urls(world):
-    """One object per resource (all of them visible to HR, ann's department's or her own where it matters)."""
+    """One object per resource (all of them visible to HR, alice's department's or her own where it matters)."""
     return {
         "departments": f"{V1}/departments/{world.ed.pk}/",
-        "roles": f"{V1}/roles/{world.catalogue['rn'].pk}/",
-        "employees": f"{V1}/employees/{world.ann.pk}/",
-        "certification-types": f"{V1}/certification-types/{world.catalogue['BLS'].pk}/",
-        "prerequisites": f"{V1}/prerequisites/{world.catalogue['ACLS'].prerequisites.get().pk}/",
-        "requirements": f"{V1}/requirements/{world.catalogue['rn'].requirements.first().pk}/",
-        "credentials": f"{V1}/credentials/{world.ann.credentials.get().pk}/",
+        "roles": f"{V1}/roles/{world.nurse.pk}/",
+        "employees": f"{V1}/employees/{world.alice.pk}/",
+        "certification-types": f"{V1}/certification-types/{world.bls.pk}/",
+        "prerequisites": f"{V1}/prerequisites/{world.acls.prerequisites.get().pk}/",
+        "requirements": f"{V1}/requirements/{world.nurse.requirements.first().pk}/",
+        "credentials": f"{V1}/credentials/{world.alice.credentials.get().pk}/",
     }
 
 
 def every_request(world):
     """(method, url) for every route the API has."""
-    credential = world.ann.credentials.get().pk
+    credential = world.alice.credentials.get().pk
     yield from (("get", f"{V1}/{name}/") for name in LISTS)
     yield from (("post", f"{V1}/{name}/") for name in LISTS[:7])
     for url in detail_urls(world).values():
         yield from (("get", url), ("put", url), ("patch", url), ("delete", url))
-    yield "get", f"{V1}/employees/{world.ann.pk}/compliance/"
+    yield "get", f"{V1}/employees/{world.alice.pk}/compliance/"
     yield "post", f"{V1}/credentials/{credential}/verify/"
     yield "post", f"{V1}/credentials/{credential}/reject/"
 
@@ -80,10 +80,10 @@ def test_hr_reads_everything(api, scanned, hr_admin):
         assert api.get(url).status_code == 200, url
     assert api.get(f"{V1}/employees/{scanned.bob.pk}/compliance/").status_code == 200
     employees = {row["employee_number"] for row in api.get(f"{V1}/employees/").json()["results"]}
-    assert employees == {scanned.ann.employee_number, scanned.bob.employee_number}
+    assert employees == {scanned.alice.employee_number, scanned.bob.employee_number}
 
 
-@pytest.mark.parametrize("username", ["ann", "mona"])
+@pytest.mark.parametrize("username", ["alice", "margaret"])
 def test_nobody_but_hr_writes_to_the_catalogue_or_records(api, world, username):
     api.force_login(factories.UserFactory(username=username))
     for method, url in every_request(world):
@@ -95,18 +95,18 @@ def test_nobody_but_hr_writes_to_the_catalogue_or_records(api, world, username):
 
 def test_staff_see_themselves_and_the_catalogue_only(api, scanned):
     world = scanned
-    api.force_login(world.ann.user)
+    api.force_login(world.alice.user)
 
     employees = api.get(f"{V1}/employees/").json()["results"]
-    assert [row["id"] for row in employees] == [world.ann.pk]
+    assert [row["id"] for row in employees] == [world.alice.pk]
     assert api.get(f"{V1}/employees/{world.bob.pk}/").status_code == 404
     assert api.get(f"{V1}/employees/{world.bob.pk}/compliance/").status_code == 404
-    assert api.get(f"{V1}/employees/{world.ann.pk}/compliance/").status_code == 200
+    assert api.get(f"{V1}/employees/{world.alice.pk}/compliance/").status_code == 200
     assert api.get(f"{V1}/credentials/{world.bob.credentials.get().pk}/").status_code == 404
-    assert {row["employee"] for row in api.get(f"{V1}/credentials/").json()["results"]} == {world.ann.pk}
-    assert {row["employee"]["id"] for row in api.get(f"{V1}/findings/").json()["results"]} == {world.ann.pk}
+    assert {row["employee"] for row in api.get(f"{V1}/credentials/").json()["results"]} == {world.alice.pk}
+    assert {row["employee"]["id"] for row in api.get(f"{V1}/findings/").json()["results"]} == {world.alice.pk}
     compliance = api.get(f"{V1}/compliance/employees/").json()["results"]
-    assert [row["employee"]["id"] for row in compliance] == [world.ann.pk]
+    assert [row["employee"]["id"] for row in compliance] == [world.alice.pk]
     assert api.get(f"{V1}/departments/").json()["results"] == []
     assert api.get(f"{V1}/departments/{world.ed.pk}/").status_code == 404
     assert api.get(f"{V1}/roles/").json()["count"] == 1
@@ -114,27 +114,27 @@ def test_staff_see_themselves_and_the_catalogue_only(api, scanned):
 
 
 def test_staff_may_not_see_roll_ups(api, scanned):
-    api.force_login(scanned.ann.user)
+    api.force_login(scanned.alice.user)
     assert api.get(f"{V1}/compliance/departments/").status_code == 403
     assert api.get(f"{V1}/compliance/roles/").status_code == 403
 
 
 def test_a_manager_sees_their_department_and_not_the_other(api, scanned):
     world = scanned
-    api.force_login(world.mona)
+    api.force_login(world.margaret)
 
-    assert [row["id"] for row in api.get(f"{V1}/employees/").json()["results"]] == [world.ann.pk]
+    assert [row["id"] for row in api.get(f"{V1}/employees/").json()["results"]] == [world.alice.pk]
     assert api.get(f"{V1}/employees/{world.bob.pk}/").status_code == 404
     assert api.get(f"{V1}/employees/{world.bob.pk}/compliance/").status_code == 404
     assert api.get(f"{V1}/employees/{world.bob.pk}/compliance/?as_of=2025-06-01").status_code == 404
     assert api.get(f"{V1}/credentials/{world.bob.credentials.get().pk}/").status_code == 404
-    assert {row["employee"] for row in api.get(f"{V1}/credentials/").json()["results"]} == {world.ann.pk}
-    assert {row["employee"]["id"] for row in api.get(f"{V1}/findings/").json()["results"]} == {world.ann.pk}
+    assert {row["employee"] for row in api.get(f"{V1}/credentials/").json()["results"]} == {world.alice.pk}
+    assert {row["employee"]["id"] for row in api.get(f"{V1}/findings/").json()["results"]} == {world.alice.pk}
     assert api.get(f"{V1}/findings/?department=ICU").json()["count"] == 0
     compliance = api.get(f"{V1}/compliance/employees/").json()["results"]
-    assert [row["employee"]["id"] for row in compliance] == [world.ann.pk]
+    assert [row["employee"]["id"] for row in compliance] == [world.alice.pk]
     past = api.get(f"{V1}/compliance/employees/?as_of=2025-06-01").json()["results"]
-    assert [row["employee"]["id"] for row in past] == [world.ann.pk]
+    assert [row["employee"]["id"] for row in past] == [world.alice.pk]
     assert [row["code"] for row in api.get(f"{V1}/departments/").json()["results"]] == ["ED"]
     assert api.get(f"{V1}/departments/{world.icu.pk}/").status_code == 404
     rollup = api.get(f"{V1}/compliance/departments/").json()
@@ -150,20 +150,20 @@ def test_a_manager_sees_a_transferee_in_their_department_on_a_past_day_only(api,
     bob = world.bob
     bob.department, bob.assigned_on = world.ed, D(2026, 1, 5)
     bob.save()
-    api.force_login(world.mona)
+    api.force_login(world.margaret)
 
     before = api.get(f"{V1}/compliance/employees/?as_of=2025-12-01").json()["results"]
     after = api.get(f"{V1}/compliance/employees/?as_of=2026-02-01").json()["results"]
 
-    assert [row["employee"]["id"] for row in before] == [world.ann.pk]
-    assert {row["employee"]["id"] for row in after} == {world.ann.pk, bob.pk}
+    assert [row["employee"]["id"] for row in before] == [world.alice.pk]
+    assert {row["employee"]["id"] for row in after} == {world.alice.pk, bob.pk}
 
 
 def test_staff_record_their_own_card_as_pending_and_nobody_elses(api, world):
-    api.force_login(world.ann.user)
+    api.force_login(world.alice.user)
     card = {"certification_type": "ACLS", "issued_on": "2026-03-01", "verification": "verified"}
 
-    own = api.post(f"{V1}/credentials/", {**card, "employee": world.ann.pk}, format="json")
+    own = api.post(f"{V1}/credentials/", {**card, "employee": world.alice.pk}, format="json")
     other = api.post(f"{V1}/credentials/", {**card, "employee": world.bob.pk}, format="json")
 
     assert own.status_code == 201
@@ -174,8 +174,8 @@ def test_staff_record_their_own_card_as_pending_and_nobody_elses(api, world):
 
 
 def test_a_manager_cannot_record_cards_for_their_staff(api, world):
-    api.force_login(world.mona)
-    card = {"employee": world.ann.pk, "certification_type": "ACLS", "issued_on": "2026-03-01"}
+    api.force_login(world.margaret)
+    card = {"employee": world.alice.pk, "certification_type": "ACLS", "issued_on": "2026-03-01"}
 
     response = api.post(f"{V1}/credentials/", card, format="json")
 
@@ -199,7 +199,7 @@ def test_hr_writes_everywhere(api, world, hr_admin, django_capture_on_commit_cal
     api.force_login(hr_admin)
     with django_capture_on_commit_callbacks(execute=True):
         role = api.post(f"{V1}/roles/", {"code": "medic", "name": "Paramedic"}, format="json")
-        department = api.post(f"{V1}/departments/", {"code": "EMS", "name": "EMS", "managers": ["mona"]})
+        department = api.post(f"{V1}/departments/", {"code": "EMS", "name": "EMS", "managers": ["margaret"]})
         requirement = api.post(
             f"{V1}/requirements/", {"role": "medic", "department": "EMS", "any_of": ["BLS", "ACLS"]}, format="json"
         )
@@ -215,7 +215,7 @@ def test_hr_writes_everywhere(api, world, hr_admin, django_capture_on_commit_cal
         200,
         204,
     ]
-    assert department.json()["managers"] == ["mona"]
+    assert department.json()["managers"] == ["margaret"]
     assert sorted(requirement.json()["any_of"]) == ["ACLS", "BLS"]
     world.bob.refresh_from_db()
     assert world.bob.first_name == "Rob"

@@ -56,15 +56,15 @@ def test_implausible_card_dates_are_refused(hr_api, world, dates, field):
 @pytest.mark.parametrize(
     "url",
     [
-        "/employees/{ann}/compliance/?as_of=9999-12-31&forecast=730",
-        "/employees/{ann}/compliance/?as_of=0001-01-01",
+        "/employees/{alice}/compliance/?as_of=9999-12-31&forecast=730",
+        "/employees/{alice}/compliance/?as_of=0001-01-01",
         "/compliance/departments/?as_of=9999-12-31&forecast=730",
         "/compliance/roles/?as_of=9999-12-31&forecast=730",
         "/compliance/employees/?as_of=0001-01-01",
     ],
 )
 def test_an_unsupported_as_of_is_a_400(hr_api, world, url):
-    response = hr_api.get(V1 + url.format(ann=world.ann.pk))
+    response = hr_api.get(V1 + url.format(alice=world.alice.pk))
 
     assert "as_of" in fields_of(response)
 

@@ -34,7 +34,7 @@ def test_every_read_answers_with_redis_stopped(api, scanned, hr_admin, redis_cac
         assert api.get(f"{V1}/{name}/").status_code == 200, name
     for url in detail_urls(scanned).values():
         assert api.get(url).status_code == 200, url
-    assert api.get(f"{V1}/employees/{scanned.ann.pk}/compliance/?forecast=30").status_code == 200
+    assert api.get(f"{V1}/employees/{scanned.alice.pk}/compliance/?forecast=30").status_code == 200
 
     assert time.monotonic() - started < 20  # one short connect timeout per retry window, not per request
 
@@ -71,7 +71,7 @@ def test_an_unexpected_failure_answers_500_in_the_error_shape(api, world, hr_adm
     monkeypatch.setattr(views.selectors, "employee_compliance", broken)
     api.force_login(hr_admin)
 
-    response = api.get(f"{V1}/employees/{world.ann.pk}/compliance/")
+    response = api.get(f"{V1}/employees/{world.alice.pk}/compliance/")
 
     assert response.status_code == 500
     assert response.json() == {

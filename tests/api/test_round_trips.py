@@ -59,14 +59,14 @@ def test_a_new_hire_then_her_cards_change_her_stored_compliance(
 
 
 def test_staff_upload_proof_as_multipart_and_hr_verifies_it(api, scanned, hr_admin, django_capture_on_commit_callbacks):
-    ann = scanned.ann
-    api.force_login(ann.user)
+    alice = scanned.alice
+    api.force_login(alice.user)
     upload = SimpleUploadedFile("acls.png", PNG, content_type="image/png")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
             f"{V1}/credentials/",
-            {"employee": ann.pk, "certification_type": "ACLS", "issued_on": "2026-03-10", "proof": upload},
+            {"employee": alice.pk, "certification_type": "ACLS", "issued_on": "2026-03-10", "proof": upload},
             format="multipart",
         )
     assert response.status_code == 201, response.json()
@@ -74,7 +74,7 @@ def test_staff_upload_proof_as_multipart_and_hr_verifies_it(api, scanned, hr_adm
     assert card["verification"] == "pending"
     assert card["has_proof"] is True
     assert card["proof_url"].endswith(f"/proof/{card['id']}/")
-    pending = api.get(f"{V1}/employees/{ann.pk}/compliance/").json()
+    pending = api.get(f"{V1}/employees/{alice.pk}/compliance/").json()
     acls = next(r for r in pending["requirements"] if r["certifications"] == ["ACLS"])
     assert acls["status"] == "pending_verification"
 
@@ -83,11 +83,11 @@ def test_staff_upload_proof_as_multipart_and_hr_verifies_it(api, scanned, hr_adm
         verified = api.post(f"{V1}/credentials/{card['id']}/verify/")
     assert verified.json()["verification"] == "verified"
     assert verified.json()["verified_by"] == hr_admin.username
-    assert api.get(f"{V1}/employees/{ann.pk}/compliance/").json()["status"] == "compliant"
+    assert api.get(f"{V1}/employees/{alice.pk}/compliance/").json()["status"] == "compliant"
 
 
 def test_hr_rejects_proof_with_a_reason(api, scanned, hr_admin, django_capture_on_commit_callbacks):
-    credential = scanned.ann.credentials.get()
+    credential = scanned.alice.credentials.get()
     api.force_login(hr_admin)
 
     without = api.post(f"{V1}/credentials/{credential.pk}/reject/", {}, format="json")
@@ -98,14 +98,14 @@ def test_hr_rejects_proof_with_a_reason(api, scanned, hr_admin, django_capture_o
     assert without.json()["fields"] == {"reason": ["This field is required."]}
     assert rejected.json()["verification"] == "rejected"
     assert rejected.json()["rejection_reason"] == "Blurred scan."
-    assert api.get(f"{V1}/employees/{scanned.ann.pk}/compliance/").json()["is_compliant"] is False
+    assert api.get(f"{V1}/employees/{scanned.alice.pk}/compliance/").json()["is_compliant"] is False
 
 
 def test_as_of_answers_for_a_past_day_from_the_records(api, scanned, hr_admin):
     api.force_login(hr_admin)
 
-    past = api.get(f"{V1}/employees/{scanned.ann.pk}/compliance/?as_of=2024-06-01").json()
-    before_hire = api.get(f"{V1}/employees/{scanned.ann.pk}/compliance/?as_of=2019-06-01").json()
+    past = api.get(f"{V1}/employees/{scanned.alice.pk}/compliance/?as_of=2024-06-01").json()
+    before_hire = api.get(f"{V1}/employees/{scanned.alice.pk}/compliance/?as_of=2019-06-01").json()
 
     # Hired 2020, BLS from 2025 only: in mid-2024 she held nothing.
     assert past["source"] == "computed"
@@ -139,9 +139,9 @@ def test_the_compliance_list_answers_who_is_not_current_on_any_day(api, scanned,
     in_2024 = api.get(f"{V1}/compliance/employees/", {"compliant": "false", "as_of": "2024-06-01"}).json()
     in_2025 = api.get(f"{V1}/compliance/employees/", {"compliant": "true", "as_of": "2025-06-01", "role": "rn"})
 
-    # Ann (ED) lacks ACLS; Bob (ICU) needs only BLS, which he has since 2025.
-    assert [row["employee"]["id"] for row in today["results"]] == [scanned.ann.pk]
-    assert {row["employee"]["id"] for row in in_2024["results"]} == {scanned.ann.pk, scanned.bob.pk}
+    # Alice (ED) lacks ACLS; Bob (ICU) needs only BLS, which he has since 2025.
+    assert [row["employee"]["id"] for row in today["results"]] == [scanned.alice.pk]
+    assert {row["employee"]["id"] for row in in_2024["results"]} == {scanned.alice.pk, scanned.bob.pk}
     assert in_2024["results"][0]["source"] == "computed"
     assert [row["employee"]["id"] for row in in_2025.json()["results"]] == [scanned.bob.pk]
 
@@ -175,13 +175,13 @@ def test_findings_filter_by_status_department_certification_and_expiry(api, scan
     def ids(**params):
         return sorted(row["employee"]["id"] for row in api.get(f"{V1}/findings/", params).json()["results"])
 
-    ann, bob = scanned.ann.pk, scanned.bob.pk
-    assert ids() == sorted([ann, ann, bob])
-    assert ids(status="missing") == [ann]
-    assert ids(compliant="true") == sorted([ann, bob])
+    alice, bob = scanned.alice.pk, scanned.bob.pk
+    assert ids() == sorted([alice, alice, bob])
+    assert ids(status="missing") == [alice]
+    assert ids(compliant="true") == sorted([alice, bob])
     assert ids(department="ICU") == [bob]
-    assert ids(role="rn", certification="ACLS") == [ann]
-    assert ids(expiring_within=365) == sorted([ann, bob])
+    assert ids(role="rn", certification="ACLS") == [alice]
+    assert ids(expiring_within=365) == sorted([alice, bob])
     assert ids(expiring_within=30) == []
     finding = api.get(f"{V1}/findings/", {"status": "missing"}).json()["results"][0]
     assert finding["reason"].startswith("No ACLS on record")
@@ -236,7 +236,7 @@ def test_computed_compliance_pages_through_everyone(api, scanned, hr_admin):
 
     assert first["count"] == second["count"] == 2
     assert [row["employee"]["id"] for row in first["results"] + second["results"]] == [
-        scanned.ann.pk,
+        scanned.alice.pk,
         scanned.bob.pk,
     ]
     assert api.get(f"{url}&page=3").status_code == 404

@@ -82,11 +82,11 @@ def test_a_token_of_a_deactivated_account_answers_401(api, world, issued, sync_a
 
 
 def test_a_token_has_its_users_scope(api, world, hr_admin):
-    _, secret = api_token_issue(name="Ann's phone", user=world.ann.user, created_by=hr_admin)
+    _, secret = api_token_issue(name="Alice's phone", user=world.alice.user, created_by=hr_admin)
 
     response = bearer(api, secret).get(f"{V1}/employees/")
 
-    assert [row["id"] for row in response.json()["results"]] == [world.ann.pk]
+    assert [row["id"] for row in response.json()["results"]] == [world.alice.pk]
     assert bearer(api, secret).get(f"{V1}/employees/{world.bob.pk}/").status_code == 404
 
 

@@ -75,10 +75,10 @@ def test_an_unknown_department_and_role(hr_api, world):
 
 def test_model_constraints_come_back_per_field(hr_api, world):
     duplicate = hr_api.patch(
-        f"{V1}/employees/{world.bob.pk}/", {"employee_number": world.ann.employee_number}, format="json"
+        f"{V1}/employees/{world.bob.pk}/", {"employee_number": world.alice.employee_number}, format="json"
     )
     before_hire = hr_api.patch(f"{V1}/employees/{world.bob.pk}/", {"assigned_on": "2019-01-01"}, format="json")
-    login_taken = hr_api.patch(f"{V1}/employees/{world.bob.pk}/", {"user": "ann"}, format="json")
+    login_taken = hr_api.patch(f"{V1}/employees/{world.bob.pk}/", {"user": "alice"}, format="json")
     no_validity = hr_api.post(
         f"{V1}/certification-types/", {"code": "PALS", "name": "PALS", "level": "specialty"}, format="json"
     )
