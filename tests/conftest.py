@@ -6,6 +6,7 @@ from django.db import connection
 from tests import factories
 from tests.faults import own_redis  # noqa: F401 (the fault tests' own redis-server)
 from tests.smtp import smtp_sink  # noqa: F401 (a real SMTP server)
+from tests.world import Hospital, build_hospital
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -38,6 +39,12 @@ def redis_url():
             require_service(False, f"needs Redis at {url}: {error}")
     require_service(bool(url), "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/5")
     return url
+
+
+@pytest.fixture
+def hospital(db) -> Hospital:
+    """The small hospital of tests/world.py: its catalogue and departments, no staff yet."""
+    return build_hospital()
 
 
 @pytest.fixture

@@ -1,48 +1,36 @@
 import datetime
+from dataclasses import dataclass
 
 import pytest
 
 from apps.compliance import selectors
+from apps.organisation.models import Department, Role
 from tests import factories
+from tests.world import Hospital, card
 
 D = datetime.date
 
 
+@dataclass
+class Catalogue(Hospital):
+    teacher: Role  # the hospital school's teachers need CPR and nothing else
+    school: Department
+
+
 @pytest.fixture
-def catalogue(db):
-    cpr = factories.CertificationTypeFactory(code="CPR")
-    bls = factories.CertificationTypeFactory(code="BLS")
-    acls = factories.CertificationTypeFactory(code="ACLS", level="advanced")
-    factories.PrerequisiteFactory(certification_type=acls, any_of=[bls, cpr])
-    nurse = factories.RoleFactory(code="rn")
-    teacher = factories.RoleFactory(code="teacher")
-    ed = factories.DepartmentFactory(code="ed")
-    ward = factories.DepartmentFactory(code="ward")
-    school = factories.DepartmentFactory(code="school")
-    factories.RequirementFactory(role=nurse, any_of=[bls, cpr])
-    factories.RequirementFactory(role=nurse, department=ed, any_of=[acls])
-    factories.RequirementFactory(role=teacher, any_of=[cpr])
-    return {
-        "CPR": cpr,
-        "BLS": bls,
-        "ACLS": acls,
-        "rn": nurse,
-        "teacher": teacher,
-        "ed": ed,
-        "ward": ward,
-        "school": school,
-    }
+def catalogue(hospital):
+    """The hospital of tests/world.py, and a role with requirements of its own."""
+    teacher = factories.RoleFactory(code="teacher", name="Teacher")
+    school = factories.DepartmentFactory(code="SCHOOL", name="Hospital school")
+    factories.RequirementFactory(role=teacher, any_of=[hospital.cpr])
+    return Catalogue(**vars(hospital), teacher=teacher, school=school)
 
 
 def ed_nurse(catalogue, *, bls_expires=None, **kwargs):
-    bls_expires = bls_expires or D(2027, 9, 30)
-    nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], **kwargs)
-    factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2025, 9, 5), expires_on=bls_expires
-    )
-    factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["ACLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
-    )
+    """An ED nurse holding BLS (until `bls_expires`, by default 30 September 2027) and ACLS."""
+    nurse = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ed, **kwargs)
+    card(nurse, catalogue.bls, D(2025, 9, 5), bls_expires or D(2027, 9, 30))
+    card(nurse, catalogue.acls, D(2025, 9, 5), D(2027, 9, 30))
     return nurse
 
 

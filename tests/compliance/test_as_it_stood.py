@@ -31,12 +31,12 @@ def statuses(employee, day):
 
 def test_a_requirement_added_mid_year_is_not_required_before_and_due_after_its_due_period(catalogue):
     medsurg = factories.DepartmentFactory(code="medsurg", name="Medical-Surgical Unit")
-    nurse = factories.EmployeeFactory(role=catalogue["rn"], department=medsurg, hired_on=D(2020, 1, 6))
+    nurse = factories.EmployeeFactory(role=catalogue.nurse, department=medsurg, hired_on=D(2020, 1, 6))
     factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+        employee=nurse, certification_type=catalogue.bls, issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
     )
     added = factories.RequirementFactory(
-        role=catalogue["rn"], department=medsurg, any_of=[catalogue["ACLS"]], recorded_at=noon(D(2026, 6, 1))
+        role=catalogue.nurse, department=medsurg, any_of=[catalogue.acls], recorded_at=noon(D(2026, 6, 1))
     )
 
     assert added.pk not in statuses(nurse, D(2026, 3, 1))
@@ -52,11 +52,11 @@ def test_a_prerequisite_applies_from_the_day_it_was_recorded(catalogue):
     pals = factories.CertificationTypeFactory(code="PALS", level="specialty")
     physician = factories.RoleFactory(code="md")
     factories.RequirementFactory(role=physician, any_of=[pals])
-    doctor = factories.EmployeeFactory(role=physician, department=catalogue["ward"])
+    doctor = factories.EmployeeFactory(role=physician, department=catalogue.ward)
     factories.CredentialFactory(
         employee=doctor, certification_type=pals, issued_on=D(2025, 1, 5), expires_on=D(2027, 1, 31)
     )
-    factories.PrerequisiteFactory(certification_type=pals, any_of=[catalogue["BLS"]], recorded_at=noon(D(2026, 5, 1)))
+    factories.PrerequisiteFactory(certification_type=pals, any_of=[catalogue.bls], recorded_at=noon(D(2026, 5, 1)))
 
     assert set(statuses(doctor, D(2026, 4, 30)).values()) == {Status.COMPLIANT}
     assert set(statuses(doctor, D(2026, 5, 1)).values()) == {Status.PREREQUISITE_LAPSED}
@@ -64,16 +64,16 @@ def test_a_prerequisite_applies_from_the_day_it_was_recorded(catalogue):
 
 def test_a_rehire_keeps_the_first_employment_in_audits(catalogue):
     with time_machine.travel(noon(D(2015, 1, 5)), tick=False):
-        nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], hired_on=D(2015, 1, 5))
+        nurse = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ed, hired_on=D(2015, 1, 5))
         factories.CredentialFactory(
-            employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2015, 1, 5), expires_on=D(2017, 1, 31)
+            employee=nurse, certification_type=catalogue.bls, issued_on=D(2015, 1, 5), expires_on=D(2017, 1, 31)
         )
     with time_machine.travel(noon(D(2019, 12, 31)), tick=False):
         nurse.terminated_on = D(2019, 12, 31)
         nurse.save()
     with time_machine.travel(noon(D(2024, 3, 1)), tick=False):
         nurse.hired_on = nurse.assigned_on = D(2024, 3, 1)
-        nurse.department = catalogue["ward"]
+        nurse.department = catalogue.ward
         nurse.terminated_on = None
         nurse.save()
 

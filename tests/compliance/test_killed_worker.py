@@ -47,8 +47,8 @@ def workforce(catalogue):
             employee_number=f"K{i:05}",
             first_name="K",
             last_name=str(i),
-            role=catalogue["rn"],
-            department=catalogue["ed"],
+            role=catalogue.nurse,
+            department=catalogue.ed,
             hired_on=D(2020, 1, 1),
             assigned_on=D(2020, 1, 1),
         )
@@ -57,13 +57,13 @@ def workforce(catalogue):
     Credential.objects.bulk_create(
         Credential(
             employee=person,
-            certification_type=catalogue[code],
+            certification_type=kind,
             issued_on=D(2025, 9, 5),
             expires_on=D(2027, 9, 30),
             verification="verified",
         )
         for person in people
-        for code in ("BLS", "ACLS")
+        for kind in (catalogue.bls, catalogue.acls)
     )
     return people
 

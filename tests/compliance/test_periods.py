@@ -26,7 +26,7 @@ def frozen_today():
 
 def acls_card(nurse, catalogue, issued, expires):
     return factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["ACLS"], issued_on=issued, expires_on=expires
+        employee=nurse, certification_type=catalogue.acls, issued_on=issued, expires_on=expires
     )
 
 
@@ -38,13 +38,13 @@ def population(catalogue):
         ed_nurse(catalogue, bls_expires=D(2026, 5, 31)),
         ed_nurse(catalogue, bls_expires=D(2026, 7, 31)),
         ed_nurse(catalogue, terminated_on=D(2026, 4, 30)),
-        factories.EmployeeFactory(role=catalogue["teacher"], department=catalogue["school"]),
+        factories.EmployeeFactory(role=catalogue.teacher, department=catalogue.school),
     ]
-    mover = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"])
+    mover = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward)
     factories.CredentialFactory(
-        employee=mover, certification_type=catalogue["BLS"], issued_on=D(2025, 1, 10), expires_on=D(2027, 1, 31)
+        employee=mover, certification_type=catalogue.bls, issued_on=D(2025, 1, 10), expires_on=D(2027, 1, 31)
     )
-    mover.department, mover.assigned_on = catalogue["ed"], D(2026, 3, 1)
+    mover.department, mover.assigned_on = catalogue.ed, D(2026, 3, 1)
     mover.save()
     timeline_store.rebuild_all()
     return [*people, mover]
@@ -67,7 +67,7 @@ def test_counts_on_any_day_are_the_engines(population, day, by, django_assert_nu
 
 
 def test_a_manager_counts_the_people_in_their_department_on_that_day(population, catalogue):
-    ward = Q(department_id=catalogue["ward"].id)
+    ward = Q(department_id=catalogue.ward.id)
     assert sum(periods.counts_on(D(2026, 2, 1), ward)[0].values()) == 1  # the mover, before the move
     assert periods.counts_on(TODAY, ward) == {}
 
@@ -96,14 +96,14 @@ def test_one_persons_requirements_on_a_day_read_as_the_engine_words_them(populat
 def test_who_had_a_gap_in_acls_during_a_survey_window_and_for_how_many_days(catalogue):
     always = ed_nurse(catalogue)
     late = ed_nurse(catalogue)
-    late.credentials.filter(certification_type=catalogue["ACLS"]).update(expires_on=D(2026, 2, 28))
+    late.credentials.filter(certification_type=catalogue.acls).update(expires_on=D(2026, 2, 28))
     acls_card(late, catalogue, D(2026, 3, 21), D(2028, 3, 31))  # lapsed 2026-03-01 to 2026-03-20: 20 days
     lapsed_twice = ed_nurse(catalogue)
-    lapsed_twice.credentials.filter(certification_type=catalogue["ACLS"]).update(expires_on=D(2026, 1, 31))
+    lapsed_twice.credentials.filter(certification_type=catalogue.acls).update(expires_on=D(2026, 1, 31))
     acls_card(lapsed_twice, catalogue, D(2026, 2, 10), D(2026, 3, 31))  # 9 days in February
     acls_card(lapsed_twice, catalogue, D(2026, 4, 5), D(2028, 4, 30))  # 4 days in April
     timeline_store.rebuild_all()
-    acls = catalogue["rn"].requirements.get(department=catalogue["ed"]).id
+    acls = catalogue.nurse.requirements.get(department=catalogue.ed).id
 
     def asked(start, end, **kwargs):
         return {(g.employee_id, g.requirement_id): g.days for g in periods.gap_rows(periods.gaps(start, end, **kwargs))}
@@ -113,7 +113,7 @@ def test_who_had_a_gap_in_acls_during_a_survey_window_and_for_how_many_days(cata
     assert asked(D(2026, 3, 21), D(2026, 4, 4)) == {(lapsed_twice.id, acls): 4}
     assert asked(D(2026, 5, 1), D(2026, 6, 30)) == {}
     assert always.id not in {e for e, _ in asked(D(2025, 9, 5), D(2026, 6, 30))}
-    bls = catalogue["rn"].requirements.get(department=None).id
+    bls = catalogue.nurse.requirements.get(department=None).id
     assert asked(D(2026, 1, 1), D(2026, 6, 30), requirement_ids=[bls]) == {}
     gap = periods.gap_rows(periods.gaps(D(2026, 1, 1), D(2026, 6, 30), Q(employee_id=lapsed_twice.id)))[0]
     assert (gap.first_day, gap.last_day) == (D(2026, 2, 1), D(2026, 4, 4))
@@ -122,10 +122,10 @@ def test_who_had_a_gap_in_acls_during_a_survey_window_and_for_how_many_days(cata
 def test_days_outside_employment_or_the_unit_are_not_gaps(catalogue):
     # Hired into the ED on 2026-01-01 without ACLS: not yet due for 30 days, then missing until 2026-02-10.
     newcomer = factories.EmployeeFactory(
-        role=catalogue["rn"], department=catalogue["ed"], hired_on=D(2026, 1, 1), terminated_on=D(2026, 5, 31)
+        role=catalogue.nurse, department=catalogue.ed, hired_on=D(2026, 1, 1), terminated_on=D(2026, 5, 31)
     )
     factories.CredentialFactory(
-        employee=newcomer, certification_type=catalogue["BLS"], issued_on=D(2025, 6, 1), expires_on=D(2027, 6, 30)
+        employee=newcomer, certification_type=catalogue.bls, issued_on=D(2025, 6, 1), expires_on=D(2027, 6, 30)
     )
     acls_card(newcomer, catalogue, D(2026, 2, 10), D(2028, 2, 29))
     timeline_store.rebuild_all()

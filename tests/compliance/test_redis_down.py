@@ -55,7 +55,7 @@ def test_writes_with_redis_down_succeed_and_the_status_catches_up(
     upload = staff.post(
         reverse("web:upload_proof"),
         {
-            "certification_type": catalogue["BLS"].pk,
+            "certification_type": catalogue.bls.pk,
             "issued_on": (today - datetime.timedelta(days=1)).isoformat(),
             "proof": SimpleUploadedFile("card.pdf", PDF),
         },

@@ -30,7 +30,7 @@ def frozen_today():
 def test_it_stores_every_employees_status_and_reasons(catalogue):
     compliant = ed_nurse(catalogue)
     lapsed_bls = ed_nurse(catalogue, bls_expires=D(2026, 5, 31))
-    teacher = factories.EmployeeFactory(role=catalogue["teacher"], department=catalogue["school"])
+    teacher = factories.EmployeeFactory(role=catalogue.teacher, department=catalogue.school)
 
     run = services.scan_run()
 
@@ -38,7 +38,7 @@ def test_it_stores_every_employees_status_and_reasons(catalogue):
     assert stored_status(compliant) == Status.COMPLIANT
     assert stored_status(lapsed_bls) == Status.EXPIRED
     assert stored_status(teacher) == Status.MISSING
-    acls = RequirementStatus.objects.get(run=run, employee=lapsed_bls, requirement__any_of=catalogue["ACLS"])
+    acls = RequirementStatus.objects.get(run=run, employee=lapsed_bls, requirement__any_of=catalogue.acls)
     assert acls.status == Status.PREREQUISITE_LAPSED
     assert acls.since == D(2026, 6, 1)
     assert "no BLS or CPR" in acls.reason
@@ -139,29 +139,29 @@ def test_a_new_credential_is_reflected_after_commit(catalogue, django_capture_on
 
     with django_capture_on_commit_callbacks(execute=True):
         factories.CredentialFactory(
-            employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2026, 6, 10), expires_on=D(2028, 6, 30)
+            employee=nurse, certification_type=catalogue.bls, issued_on=D(2026, 6, 10), expires_on=D(2028, 6, 30)
         )
     assert stored_status(nurse) == Status.COMPLIANT
 
 
 def test_a_transfer_is_reflected_after_commit(catalogue, django_capture_on_commit_callbacks):
-    teacher = factories.EmployeeFactory(role=catalogue["teacher"], department=catalogue["school"])
-    factories.CredentialFactory(employee=teacher, certification_type=catalogue["CPR"])
+    teacher = factories.EmployeeFactory(role=catalogue.teacher, department=catalogue.school)
+    factories.CredentialFactory(employee=teacher, certification_type=catalogue.cpr)
     services.scan_run()
     assert stored_status(teacher) == Status.COMPLIANT
 
     with django_capture_on_commit_callbacks(execute=True):
-        teacher.role, teacher.department, teacher.assigned_on = catalogue["rn"], catalogue["ed"], D(2026, 5, 1)
+        teacher.role, teacher.department, teacher.assigned_on = catalogue.nurse, catalogue.ed, D(2026, 5, 1)
         teacher.save()
     assert stored_status(teacher) == Status.MISSING  # ACLS was due by 2026-05-31
 
 
 def test_a_new_requirement_is_reflected_after_commit(catalogue, django_capture_on_commit_callbacks):
-    teacher = factories.EmployeeFactory(role=catalogue["teacher"], department=catalogue["school"])
-    factories.CredentialFactory(employee=teacher, certification_type=catalogue["CPR"])
+    teacher = factories.EmployeeFactory(role=catalogue.teacher, department=catalogue.school)
+    factories.CredentialFactory(employee=teacher, certification_type=catalogue.cpr)
     services.scan_run()
     with django_capture_on_commit_callbacks(execute=True):
-        factories.RequirementFactory(role=catalogue["teacher"], any_of=[catalogue["BLS"]])
+        factories.RequirementFactory(role=catalogue.teacher, any_of=[catalogue.bls])
     assert stored_status(teacher) == Status.MISSING
 
 
@@ -172,29 +172,29 @@ def test_changes_made_during_a_scan_are_caught_up_before_it_becomes_current(cata
         services.scan_chunk(run_id=run.id, first_id=first_id, last_id=last_id)
     # Renewed after its chunk was computed; no current run yet for the incremental recompute to write to.
     factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2026, 6, 10), expires_on=D(2028, 6, 30)
+        employee=nurse, certification_type=catalogue.bls, issued_on=D(2026, 6, 10), expires_on=D(2028, 6, 30)
     )
     services.scan_finish(run_id=run.id)
     assert stored_status(nurse) == Status.COMPLIANT
 
 
 def test_as_of_a_past_day_uses_the_assignment_in_force_then(catalogue):
-    nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], hired_on=D(2020, 1, 6))
+    nurse = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward, hired_on=D(2020, 1, 6))
     factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2025, 1, 10), expires_on=D(2027, 1, 31)
+        employee=nurse, certification_type=catalogue.bls, issued_on=D(2025, 1, 10), expires_on=D(2027, 1, 31)
     )
-    nurse.department, nurse.assigned_on = catalogue["ed"], D(2026, 3, 1)
+    nurse.department, nurse.assigned_on = catalogue.ed, D(2026, 3, 1)
     nurse.save()  # moved to the ED on 2026-03-01, where ACLS is needed by 2026-03-31
 
     def as_of(day, department):
         employees = factories.EmployeeFactory._meta.model.objects.filter(in_departments_on([department.id]))
         return {facts.id: result.status for facts, result in selectors.evaluate(employees, day, [department.id])}
 
-    assert as_of(D(2026, 2, 1), catalogue["ward"]) == {nurse.id: Status.COMPLIANT}
-    assert as_of(D(2026, 2, 1), catalogue["ed"]) == {}
-    assert as_of(D(2026, 3, 15), catalogue["ed"]) == {nurse.id: Status.NOT_YET_DUE}
-    assert as_of(TODAY, catalogue["ed"]) == {nurse.id: Status.MISSING}
-    assert as_of(TODAY, catalogue["ward"]) == {}
+    assert as_of(D(2026, 2, 1), catalogue.ward) == {nurse.id: Status.COMPLIANT}
+    assert as_of(D(2026, 2, 1), catalogue.ed) == {}
+    assert as_of(D(2026, 3, 15), catalogue.ed) == {nurse.id: Status.NOT_YET_DUE}
+    assert as_of(TODAY, catalogue.ed) == {nurse.id: Status.MISSING}
+    assert as_of(TODAY, catalogue.ward) == {}
 
 
 def test_as_of_a_past_day_ignores_credentials_issued_later(catalogue):
@@ -206,13 +206,13 @@ def test_as_of_a_past_day_ignores_credentials_issued_later(catalogue):
 def test_the_snapshot_counts_per_department_role_and_certification(catalogue):
     ed_nurse(catalogue)
     ed_nurse(catalogue, bls_expires=D(2026, 5, 31))
-    factories.EmployeeFactory(role=catalogue["teacher"], department=catalogue["school"])
+    factories.EmployeeFactory(role=catalogue.teacher, department=catalogue.school)
     services.scan_run()
     snapshot = {(s.dimension, s.key): (s.total, s.counts) for s in Snapshot.objects.filter(day=TODAY)}
     assert snapshot[("organisation", 0)] == (3, {"compliant": 1, "expired": 1, "missing": 1})
-    assert snapshot[("department", catalogue["ed"].id)] == (2, {"compliant": 1, "expired": 1})
-    assert snapshot[("role", catalogue["teacher"].id)] == (1, {"missing": 1})
-    assert snapshot[("certification", catalogue["ACLS"].id)] == (2, {"compliant": 1, "prerequisite_lapsed": 1})
+    assert snapshot[("department", catalogue.ed.id)] == (2, {"compliant": 1, "expired": 1})
+    assert snapshot[("role", catalogue.teacher.id)] == (1, {"missing": 1})
+    assert snapshot[("certification", catalogue.acls.id)] == (2, {"compliant": 1, "prerequisite_lapsed": 1})
     services.scan_run()  # the same day again replaces, never doubles
     assert Snapshot.objects.get(dimension="organisation", day=TODAY).total == 3
 
@@ -221,8 +221,8 @@ def test_the_command_stores_today_and_answers_for_a_past_day(catalogue, capsys):
     ed_nurse(catalogue)
     call_command("compliance_scan", "--no-progress")
     assert "Stored run" in capsys.readouterr().out
-    call_command("compliance_scan", "--as-of", "2025-08-01", "--department", "ed", "--no-progress")
+    call_command("compliance_scan", "--as-of", "2025-08-01", "--department", "ED", "--no-progress")
     out = capsys.readouterr().out
-    assert "as of 2025-08-01 in ed: 1 employees" in out
+    assert "as of 2025-08-01 in ED: 1 employees" in out
     assert "Missing (overdue)             1" in out
     assert ComplianceRun.objects.count() == 1

@@ -110,7 +110,7 @@ def test_a_new_credential_rebuilds_that_person_after_commit(catalogue, django_ca
 
     with django_capture_on_commit_callbacks(execute=True):
         factories.CredentialFactory(
-            employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2026, 6, 10), expires_on=D(2028, 6, 30)
+            employee=nurse, certification_type=catalogue.bls, issued_on=D(2026, 6, 10), expires_on=D(2028, 6, 30)
         )
 
     assert in_force(nurse, TODAY)[0] == Status.COMPLIANT
@@ -140,7 +140,7 @@ def test_the_nightly_sync_takes_in_changes_made_without_signals(catalogue, froze
     # Saved but its recompute never ran (a worker was down, say): the history table still shows it.
     Credential.objects.create(
         employee=nurse,
-        certification_type=catalogue["BLS"],
+        certification_type=catalogue.bls,
         issued_on=D(2026, 6, 10),
         expires_on=D(2028, 6, 30),
         verification="verified",
@@ -158,7 +158,7 @@ def test_nights_of_extension_store_what_a_rebuild_would(catalogue, frozen_today)
     for expiry in (D(2028, 6, 30), D(2028, 7, 31), D(2028, 9, 30)):
         nurse = ed_nurse(catalogue, bls_expires=expiry)
         factories.CredentialFactory(
-            employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2024, 6, 1), expires_on=D(2026, 6, 30)
+            employee=nurse, certification_type=catalogue.bls, issued_on=D(2024, 6, 1), expires_on=D(2026, 6, 30)
         )
     ed_nurse(catalogue, terminated_on=D(2027, 1, 31))
     frozen_today.shift(60)
@@ -192,7 +192,7 @@ def cards(draw):
     issued = draw(st.dates(min_value=D(2022, 1, 1), max_value=D(2027, 6, 1)))
     expires = draw(st.one_of(st.none(), st.dates(min_value=issued, max_value=issued + datetime.timedelta(900))))
     return (
-        draw(st.sampled_from(["CPR", "BLS", "ACLS"])),
+        draw(st.sampled_from(["cpr", "bls", "acls"])),
         issued,
         expires,
         draw(st.sampled_from(["verified", "pending"])),
@@ -203,7 +203,7 @@ def cards(draw):
 @given(
     hired=st.dates(min_value=D(2022, 1, 1), max_value=D(2026, 6, 1)),
     moves=st.lists(
-        st.tuples(st.integers(1, 900), st.sampled_from(["ed", "ward"]), st.sampled_from(["rn", "teacher"])),
+        st.tuples(st.integers(1, 900), st.sampled_from(["ed", "ward"]), st.sampled_from(["nurse", "teacher"])),
         max_size=2,
     ),
     held=st.lists(cards(), max_size=5, unique_by=lambda c: (c[0], c[1])),
@@ -212,19 +212,19 @@ def cards(draw):
 )
 # A transfer exactly one due period before the day asked about: the due day is still inside it, and the
 # earlier unit's lapse must come from history.
-@example(hired=D(2023, 1, 1), moves=[(278, "ed", "rn")], held=[], rehire=None, days=[D(2023, 11, 5)])
+@example(hired=D(2023, 1, 1), moves=[(278, "ed", "nurse")], held=[], rehire=None, days=[D(2023, 11, 5)])
 def test_stored_periods_answer_as_the_engine_does_on_any_day(catalogue, hired, moves, held, rehire, days):
-    person = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], hired_on=hired)
+    person = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward, hired_on=hired)
     for code, issued, expires, verification in held:
         factories.CredentialFactory(
             employee=person,
-            certification_type=catalogue[code],
+            certification_type=getattr(catalogue, code),
             issued_on=issued,
             expires_on=expires,
             verification=verification,
         )
     for offset, department, role in sorted(moves):  # transfers, recorded in history as they happen
-        person.department, person.role = catalogue[department], catalogue[role]
+        person.department, person.role = getattr(catalogue, department), getattr(catalogue, role)
         person.assigned_on = hired + datetime.timedelta(days=offset)
         person.save()
     if rehire:  # left, then came back: a second employment, the first one still on record

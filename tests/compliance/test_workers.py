@@ -29,7 +29,7 @@ def test_the_nightly_scan_and_recompute_run_on_real_workers(catalogue, celery_wo
 
     Credential.objects.create(
         employee=nurses[0],
-        certification_type=catalogue["BLS"],
+        certification_type=catalogue.bls,
         issued_on=D(2026, 6, 10),
         expires_on=D(2028, 6, 30),
         verification="verified",
