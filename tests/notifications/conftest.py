@@ -13,6 +13,8 @@ from apps.compliance import services as compliance
 from apps.notifications import tasks
 from apps.notifications.models import Notification, PlanningRun
 from tests import factories
+from tests import world as cast
+from tests.world import card
 
 D = datetime.date
 MESSAGE_ID = re.compile(r"<notification-(\d+)@")
@@ -51,54 +53,21 @@ def html_of(message) -> str:
 
 
 @pytest.fixture
-def catalogue(db):
-    bls = factories.CertificationTypeFactory(
-        code="BLS",
-        name="Basic Life Support",
-        renewal_guidance="Book a BLS renewal with an AHA training centre.",
-        renewal_url="https://cpr.heart.org/bls",
-    )
-    cpr = factories.CertificationTypeFactory(code="CPR", name="Cardiopulmonary Resuscitation")
-    acls = factories.CertificationTypeFactory(
-        code="ACLS", name="Advanced Cardiovascular Life Support", level="advanced"
-    )
-    factories.PrerequisiteFactory(certification_type=acls, any_of=[bls, cpr])
-    nurse = factories.RoleFactory(code="rn", name="Registered nurse")
-    ward = factories.DepartmentFactory(code="ward", name="Medical ward")
-    ed = factories.DepartmentFactory(code="ed", name="Emergency Department")
-    basic = factories.RequirementFactory(role=nurse, any_of=[bls, cpr])
-    advanced = factories.RequirementFactory(role=nurse, department=ed, any_of=[acls])
-    # An installation that has planned before: lapses are escalated one by one. Tests of the very
-    # first run (a backfill) delete this.
+def catalogue(hospital):
+    """The hospital of tests/world.py, as an installation that has planned before: lapses are escalated one by
+    one. Tests of the very first run (a backfill) delete its PlanningRun."""
     PlanningRun.objects.create(day=D(2000, 1, 3), backfill=True)
-    return {
-        "BLS": bls,
-        "CPR": cpr,
-        "ACLS": acls,
-        "rn": nurse,
-        "ward": ward,
-        "ed": ed,
-        "basic": basic,
-        "advanced": advanced,
-    }
+    return hospital
 
 
 @pytest.fixture
 def manager(catalogue):
-    """Maria manages the ward (and gets its escalations and digests)."""
-    user = factories.UserFactory(username="maria", first_name="Maria", last_name="Morgan", email="maria@example.org")
-    catalogue["ward"].managers.add(user)
-    return user
+    """Margaret manages the ward here (and gets its escalations and digests)."""
+    return cast.margaret(catalogue, catalogue.ward)
 
 
 def ward_nurse(catalogue, *, bls_expires: datetime.date, **kwargs):
     """A ward nurse (needs BLS or CPR) holding one BLS card."""
     kwargs.setdefault("hired_on", D(2020, 1, 6))
-    nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], **kwargs)
-    card = factories.CredentialFactory(
-        employee=nurse,
-        certification_type=catalogue["BLS"],
-        issued_on=bls_expires.replace(year=bls_expires.year - 2),
-        expires_on=bls_expires,
-    )
-    return nurse, card
+    nurse = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward, **kwargs)
+    return nurse, card(nurse, catalogue.bls, bls_expires.replace(year=bls_expires.year - 2), bls_expires)

@@ -142,7 +142,7 @@ def test_a_row_no_longer_due_when_its_turn_comes_is_cancelled(catalogue):
     (row,) = queue_reminders(catalogue, 1)
     with on(TODAY):
         credential_create(
-            employee=row.employee, certification_type=catalogue["BLS"], issued_on=TODAY, verification="verified"
+            employee=row.employee, certification_type=catalogue.bls, issued_on=TODAY, verification="verified"
         )
         compliance.recompute_employees(employee_ids=[row.employee_id])
     assert deliver().cancelled == 1
@@ -234,7 +234,7 @@ def test_two_planners_at_once_queue_each_notice_once(postgres, transactional_db,
         _in_threads(planning.notifications_plan, count=3)
         _in_threads(delivery.outbox_deliver, count=2)
     keys = [row.key for row in Notification.objects.all()]
-    assert len(keys) == len(set(keys)) == 4 + 2  # four reminders, two fresh lapses escalated to Maria
+    assert len(keys) == len(set(keys)) == 4 + 2  # four reminders, two fresh lapses escalated to Margaret
     assert len(mail.outbox) == 6
 
 

@@ -28,19 +28,18 @@ def send_digests(day=MONDAY):
 
 @pytest.fixture
 def staff(catalogue, manager):
-    """Maria manages the ward and the ED; the ICU is someone else's."""
-    catalogue["ed"].managers.add(manager)
-    icu = factories.DepartmentFactory(code="icu", name="ICU")
+    """Margaret manages the ward and the ED; the ICU is someone else's."""
+    catalogue.ed.managers.add(manager)
     ward_nurse(catalogue, bls_expires=D(2026, 5, 20), first_name="Nora", last_name="Nurse")
-    ward_nurse(catalogue, bls_expires=D(2026, 6, 11), first_name="Bob", last_name="Baker")
+    ward_nurse(catalogue, bls_expires=D(2026, 6, 11), first_name="Bea", last_name="Baker")
     ward_nurse(catalogue, bls_expires=D(2027, 9, 30), first_name="Carl", last_name="Clark")
-    dee = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], first_name="Dee", last_name="Doe")
+    dee = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ed, first_name="Dee", last_name="Doe")
     factories.CredentialFactory(
-        employee=dee, certification_type=catalogue["BLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+        employee=dee, certification_type=catalogue.bls, issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
     )
-    zed = factories.EmployeeFactory(role=catalogue["rn"], department=icu, first_name="Zed", last_name="Zane")
+    zed = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.icu, first_name="Zed", last_name="Zane")
     factories.CredentialFactory(
-        employee=zed, certification_type=catalogue["BLS"], issued_on=D(2024, 5, 1), expires_on=D(2026, 5, 1)
+        employee=zed, certification_type=catalogue.bls, issued_on=D(2024, 5, 1), expires_on=D(2026, 5, 1)
     )
     with on(MONDAY, hour=2):
         compliance.scan_run()
@@ -49,10 +48,10 @@ def staff(catalogue, manager):
 def test_the_digest_gives_the_rate_the_counts_the_lapsed_and_the_expiring_across_departments(staff, mailoutbox):
     send_digests()
     (message,) = mailoutbox
-    assert message.to == ["maria@example.org"]
+    assert message.to == ["margaret@example.org"]
     assert message.subject == "Weekly compliance digest: 50.0% compliant, 2 to act on, 1 expiring soon"
     text, html = message.body, visible_text(html_of(message))
-    assert "Hello Maria Morgan," in text
+    assert "Hello Margaret Moss," in text
     assert "for Emergency Department, Medical ward." in text
     assert "Compliance rate: 50.0% (2 of 4 people)" in text
     assert "- Compliant: 1\n- Expiring soon: 1\n- Expired: 1\n- Missing (overdue): 1\n" in text
@@ -61,10 +60,10 @@ def test_the_digest_gives_the_rate_the_counts_the_lapsed_and_the_expiring_across
         "- Dee Doe (Emergency Department): ACLS, missing (overdue) since Feb 6, 2020\n"
         "- Nora Nurse (Medical ward): BLS, expired since May 21, 2026\n"
     ) in text
-    assert "Expiring in the next 30 days (1):\n- Bob Baker (Medical ward): BLS on Jun 11, 2026\n" in text
-    assert "Zed" not in text and "ICU" not in text
+    assert "Expiring in the next 30 days (1):\n- Bea Baker (Medical ward): BLS on Jun 11, 2026\n" in text
+    assert "Zed" not in text and "Intensive Care Unit" not in text
     assert "Dashboard: https://credtrack.example.org/dashboard/" in text
-    for expected in ("50.0% compliant", "Dee Doe", "Nora Nurse", "Bob Baker", "Jun 11, 2026", "Expired: 1"):
+    for expected in ("50.0% compliant", "Dee Doe", "Nora Nurse", "Bea Baker", "Jun 11, 2026", "Expired: 1"):
         assert expected in html
     assert "Zed" not in html
 
@@ -84,11 +83,11 @@ def test_an_empty_digest_is_skipped_only_for_managers_who_prefer_that(catalogue,
     calm.managers.add(quiet, manager)
     NotificationPreference.objects.create(user=quiet, skip_empty_digest=True)
     # A newcomer not yet due, and nobody in the ward: nothing to say this week.
-    factories.EmployeeFactory(role=catalogue["rn"], department=calm, hired_on=MONDAY - datetime.timedelta(days=5))
+    factories.EmployeeFactory(role=catalogue.nurse, department=calm, hired_on=MONDAY - datetime.timedelta(days=5))
     with on(MONDAY, hour=2):
         compliance.scan_run()
     send_digests()
-    assert [m.to for m in mailoutbox] == [["maria@example.org"]]
+    assert [m.to for m in mailoutbox] == [["margaret@example.org"]]
     assert "Nobody." in visible_text(html_of(mailoutbox[0]))
     skipped = Notification.objects.get(user=quiet)
     assert skipped.status == Notification.Status.CANCELLED
@@ -104,7 +103,7 @@ def test_the_digest_reads_a_fixed_number_of_queries_whatever_the_size(catalogue,
     def measure(extra_people: int) -> int:
         for _ in range(extra_people):
             ward_nurse(catalogue, bls_expires=D(2026, 6, 10))
-            factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], hired_on=D(2020, 1, 6))
+            factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward, hired_on=D(2020, 1, 6))
         with on(MONDAY, hour=2):
             compliance.scan_run()
         types, any_of = selectors.certification_types(), read.requirement_any_of()
@@ -134,15 +133,13 @@ def test_beat_sends_the_digest_on_the_configured_day_and_hour():
 
 
 def test_the_digest_lists_one_line_per_card_to_renew(catalogue, manager):
-    catalogue["ed"].managers.add(manager)
-    nurse = factories.EmployeeFactory(
-        role=catalogue["rn"], department=catalogue["ed"], first_name="Eve", last_name="Ed"
+    catalogue.ed.managers.add(manager)
+    nurse = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ed, first_name="Eve", last_name="Ed")
+    factories.CredentialFactory(
+        employee=nurse, certification_type=catalogue.bls, issued_on=D(2024, 5, 1), expires_on=D(2026, 5, 20)
     )
     factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2024, 5, 1), expires_on=D(2026, 5, 20)
-    )
-    factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["ACLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+        employee=nurse, certification_type=catalogue.acls, issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
     )
     with on(MONDAY):
         compliance.scan_run()

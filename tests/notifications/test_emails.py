@@ -82,18 +82,18 @@ def test_the_expiry_day_and_lapsed_reminders_say_so(catalogue):
 
 def test_one_renewal_is_one_reminder_and_it_names_what_depends_on_it(catalogue):
     # An ED nurse whose BLS expires in 60 days and whose ACLS in over a year: one action, renew the BLS.
-    nurse = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], email="ed@example.org")
+    nurse = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ed, email="ed@example.org")
     factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2024, 7, 1), expires_on=D(2026, 7, 31)
+        employee=nurse, certification_type=catalogue.bls, issued_on=D(2024, 7, 1), expires_on=D(2026, 7, 31)
     )
     factories.CredentialFactory(
-        employee=nurse, certification_type=catalogue["ACLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+        employee=nurse, certification_type=catalogue.acls, issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
     )
     (message,) = run_day(D(2026, 6, 1))
     assert message.subject == "Your BLS expires in 60 days (Jul 31, 2026)"
     for part in (message.body, visible_text(html_of(message))):
         assert "Your ACLS counts only while your BLS is current" in part
-    acls_row = RequirementStatus.objects.get(employee=nurse, requirement=catalogue["advanced"])
+    acls_row = RequirementStatus.objects.get(employee=nurse, requirement=catalogue.advanced)
     assert acls_row.status == Status.COMPLIANT
     assert acls_row.reason == "ACLS current until 2027-09-30; counts while BLS is current (BLS expires 2026-07-31)."
 
@@ -101,7 +101,7 @@ def test_one_renewal_is_one_reminder_and_it_names_what_depends_on_it(catalogue):
 def test_the_proof_received_email_says_hr_is_verifying_it(catalogue):
     nurse, _ = ward_nurse(catalogue, bls_expires=D(2026, 6, 20), first_name="Nora")
     with on(TODAY):
-        credential_create(employee=nurse, certification_type=catalogue["BLS"], issued_on=D(2026, 5, 30))
+        credential_create(employee=nurse, certification_type=catalogue.bls, issued_on=D(2026, 5, 30))
     (message,) = run_day(TODAY)
     assert message.subject == "We have your BLS proof: HR is verifying it"
     for part in (message.body, visible_text(html_of(message))):
@@ -114,7 +114,7 @@ def test_the_proof_received_email_says_hr_is_verifying_it(catalogue):
 
 def test_a_newcomer_is_told_what_is_needed_by_when_and_the_options(catalogue):
     newcomer = factories.EmployeeFactory(
-        role=catalogue["rn"], department=catalogue["ward"], hired_on=TODAY, first_name="Nia", email="nia@example.org"
+        role=catalogue.nurse, department=catalogue.ward, hired_on=TODAY, first_name="Nia", email="nia@example.org"
     )
     (message,) = run_day(TODAY)
     html = html_of(message)
@@ -129,7 +129,7 @@ def test_a_newcomer_is_told_what_is_needed_by_when_and_the_options(catalogue):
 
 
 def test_an_overdue_requirement_says_how_late_it_is(catalogue):
-    factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"], hired_on=D(2026, 4, 22))
+    factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward, hired_on=D(2026, 4, 22))
     (message,) = run_day(TODAY)
     assert message.subject == "Overdue: BLS or CPR was due on May 22, 2026"
     for part in (message.body, visible_text(html_of(message))):
@@ -139,10 +139,10 @@ def test_an_overdue_requirement_says_how_late_it_is(catalogue):
 
 def test_an_escalation_tells_the_manager_who_what_and_since_when(catalogue, manager):
     nurse, _ = ward_nurse(catalogue, bls_expires=D(2026, 5, 29), first_name="Nora", last_name="<b>Nurse</b>")
-    message = next(m for m in run_day(TODAY) if m.to == ["maria@example.org"])
+    message = next(m for m in run_day(TODAY) if m.to == ["margaret@example.org"])
     html = html_of(message)
     assert message.subject == "Nora <b>Nurse</b> (Medical ward): expired since May 30, 2026"
-    assert "Hello Maria Morgan," in message.body
+    assert "Hello Margaret Moss," in message.body
     assert f"Nora <b>Nurse</b> ({nurse.employee_number}, Medical ward) is no longer compliant" in message.body
     assert "Nora &lt;b&gt;Nurse&lt;/b&gt;" in html and "<b>Nurse</b>" not in html
     for part in (message.body, visible_text(html)):
@@ -159,7 +159,7 @@ def test_every_email_writes_dates_as_the_pages_do(catalogue, manager):
     ward_nurse(catalogue, bls_expires=D(2026, 5, 29), first_name="Nora")
     ward_nurse(catalogue, bls_expires=D(2026, 7, 1), first_name="Bob", email="bob@example.org")
     messages = run_day(TODAY)
-    assert {m.to[0] for m in messages} >= {"maria@example.org", "bob@example.org"}
+    assert {m.to[0] for m in messages} >= {"margaret@example.org", "bob@example.org"}
     for message in messages:
         for part in (message.subject, message.body, visible_text(html_of(message))):
             assert not re.search(r"\b20\d\d-\d\d-\d\d\b", part), part

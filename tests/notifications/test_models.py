@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_policy_keeps_its_days_tidy(catalogue):
-    policy = ReminderPolicy(certification_type=catalogue["BLS"], reminder_days=" 7, 90,30,30")
+    policy = ReminderPolicy(certification_type=catalogue.bls, reminder_days=" 7, 90,30,30")
     policy.full_clean()
     assert policy.reminder_days == "90,30,7"
 
@@ -23,22 +23,22 @@ def test_a_policy_keeps_its_days_tidy(catalogue):
 @pytest.mark.parametrize("days", ["", "ninety", "90,-7", "4000"])
 def test_a_policy_refuses_days_that_make_no_sense(catalogue, days):
     with pytest.raises(ValidationError) as error:
-        ReminderPolicy(certification_type=catalogue["BLS"], reminder_days=days).full_clean()
+        ReminderPolicy(certification_type=catalogue.bls, reminder_days=days).full_clean()
     assert "reminder_days" in error.value.message_dict
 
 
 def test_hrs_policy_for_a_type_replaces_the_default_thresholds(catalogue, settings):
     settings.NOTIFICATIONS_REMINDER_DAYS = [90, 60, 30, 14, 7, 0]
-    ReminderPolicy.objects.create(certification_type=catalogue["BLS"], reminder_days="45,5", repeat_while_lapsed=False)
+    ReminderPolicy.objects.create(certification_type=catalogue.bls, reminder_days="45,5", repeat_while_lapsed=False)
     policy = selectors.reminder_policy()
-    assert policy.thresholds_for(catalogue["BLS"].id) == (45, 5)
-    assert policy.repeats_for(catalogue["BLS"].id) == 0
-    assert policy.thresholds_for(catalogue["CPR"].id) == (90, 60, 30, 14, 7, 0)
+    assert policy.thresholds_for(catalogue.bls.id) == (45, 5)
+    assert policy.repeats_for(catalogue.bls.id) == 0
+    assert policy.thresholds_for(catalogue.cpr.id) == (90, 60, 30, 14, 7, 0)
 
     ward_nurse(catalogue, bls_expires=D(2026, 7, 15))
-    cpr_holder = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"])
+    cpr_holder = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward)
     factories.CredentialFactory(
-        employee=cpr_holder, certification_type=catalogue["CPR"], issued_on=D(2024, 7, 1), expires_on=D(2026, 7, 15)
+        employee=cpr_holder, certification_type=catalogue.cpr, issued_on=D(2024, 7, 1), expires_on=D(2026, 7, 15)
     )
     day = D(2026, 6, 1)  # 44 days before both expiries
     subjects = sorted(m.subject for m in run_day(day))

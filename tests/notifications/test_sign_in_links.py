@@ -13,7 +13,6 @@ from apps.certifications.services import credential_create
 from apps.compliance import services as compliance
 from apps.notifications import delivery, planning
 from apps.organisation.models import Employee
-from tests import factories
 from tests.notifications.conftest import D, html_of, on, run_day, ward_nurse
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +64,7 @@ def test_proof_received_links_to_their_own_page(catalogue):
 def test_a_manager_who_is_also_an_employee_gets_no_sign_in_link(catalogue):
     nurse, _ = ward_nurse(catalogue, bls_expires=D(2026, 7, 1), email="mona@example.org")
     account_sync(employee=nurse)
-    factories.DepartmentFactory(code="icu").managers.add(Employee.objects.get(pk=nurse.pk).user)
+    catalogue.icu.managers.add(Employee.objects.get(pk=nurse.pk).user)
 
     (message,) = run_day(TODAY)
 
