@@ -8,9 +8,10 @@
 For each count, each step in a fresh process: seed N staff whose BLS card expires in 30 days, with their
 logins (so every reminder carries a personal sign-in link), and run the compliance scan; plan the reminders
 (timed); deliver them (timed, peak RSS measured) over SMTP to an aiosmtpd sink running in its own process,
-which counts what it accepts. Around each count, the floor (shared/reference/smtp_limit.py: smtplib sending
-ready-made messages over one connection to the same sink) is measured twice and the faster kept. Memory is
-flat when the peak RSS of delivering 100k is about that of delivering 10k: the outbox streams in batches.
+which counts what it accepts. Around each count, the floor (`smtp_floor` below, the SMTP floor of
+docs/performance.md: smtplib sending ready-made messages over one connection to the same sink) is measured
+twice and the faster kept. Memory is flat when the peak RSS of delivering 100k is about that of delivering 10k:
+the outbox streams in batches.
 The last lines read: reminders: N in X s (floor F s, ratio R), peak RSS M MB (planning plus one sender).
 
 It empties the employees, credentials, compliance results and outbox of the database it is given, so it
@@ -159,7 +160,7 @@ def deliver() -> dict:
 
 
 def smtp_floor(count: int, port: int) -> dict:
-    """shared/reference/smtp_limit.py: `smtplib` sending ready-made small text+HTML emails over one connection,
+    """The SMTP floor of docs/performance.md: `smtplib` sending ready-made small text+HTML emails over one connection,
     to the same sink, with no database and no templates. What any sender could reach here."""
     import smtplib
     from email.message import EmailMessage
