@@ -97,6 +97,8 @@ def test_gaps_and_the_dashboard_keep_a_requirement_deleted_since(client, hr_admi
         {"department": changed_since["ed"].pk, "as_of": "2026-05-31", "window_start": "2026-02-01"},
     ).context["report"]
     assert [(row.requirement.codes, row.days) for row in report.gaps.rows] == [(("ACLS",), 120)]
-    overview = client.get(reverse("web:dashboard"), {"as_of": PAST.isoformat()}).context["overview"]
+    response = client.get(reverse("web:dashboard"), {"as_of": PAST.isoformat()})
+    assert "People employed that day" in response.content.decode()
+    overview = response.context["overview"]
     assert overview.attention_total == 1
     assert [row.requirement.codes for row in overview.attention] == [("ACLS",)]
