@@ -43,7 +43,8 @@ def test_the_documentation_pages_use_no_cdn(client, hr_admin, url, asset):
     page = response.content.decode()
     assert response.status_code == 200
     assert f"/static/drf_spectacular_sidecar/{asset}" in page
-    assert "cdn." not in page and "unpkg" not in page
+    assert "cdn." not in page and "unpkg" not in page and "googleapis" not in page
+    assert "<style" not in page and "<script>" not in page  # Redoc's run-time <style> aside, nothing inline
 
 
 @pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/", "/api/schema/", "/api/docs/?script="])
