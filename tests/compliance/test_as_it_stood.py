@@ -90,17 +90,17 @@ def test_a_new_position_date_in_the_same_unit_forgives_no_lapse_in_any_reader(ca
     """HR (or a feed) records a new start date in the same unit: the lapsed ACLS stays expired and the never-held
     one stays missing, in the engine's answer, the scan's stored rows and the status periods alike."""
     acls_requirement = next(
-        r.id for r in selectors.load_catalogue(D(2026, 6, 1)).requirements if r.department_id == catalogue["ed"].pk
+        r.id for r in selectors.load_catalogue(D(2026, 6, 1)).requirements if r.department_id == catalogue.ed.pk
     )
     with time_machine.travel(noon(D(2020, 1, 6)), tick=False):
-        lapsed = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], hired_on=D(2020, 1, 6))
-        never = factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ed"], hired_on=D(2020, 1, 6))
+        lapsed = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ed, hired_on=D(2020, 1, 6))
+        never = factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ed, hired_on=D(2020, 1, 6))
         for person in (lapsed, never):
             factories.CredentialFactory(
-                employee=person, certification_type=catalogue["BLS"], issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
+                employee=person, certification_type=catalogue.bls, issued_on=D(2025, 9, 5), expires_on=D(2027, 9, 30)
             )
         factories.CredentialFactory(
-            employee=lapsed, certification_type=catalogue["ACLS"], issued_on=D(2024, 4, 1), expires_on=D(2026, 4, 22)
+            employee=lapsed, certification_type=catalogue.acls, issued_on=D(2024, 4, 1), expires_on=D(2026, 4, 22)
         )
     with time_machine.travel(noon(D(2026, 5, 22)), tick=False):
         for person in (lapsed, never):
