@@ -18,6 +18,8 @@ timeline reads them), each keeping its originals in its reason. Once the "Data p
 `report_repairs` lists every such history entry there for HR (source "repair"), where HR dismisses it after
 checking the record.
 Originals are read as text, so a year Python's dates cannot hold (PostgreSQL's 20000, BC or infinity) is kept too.
+The bounds come from apps/core/plausible.py: changing them needs a migration that replaces the constraints and
+runs this repair again before it.
 """
 
 from __future__ import annotations

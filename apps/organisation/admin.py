@@ -82,7 +82,8 @@ class EmployeeAdmin(SimpleHistoryAdmin):
 
 @admin.register(DataProblem)
 class DataProblemAdmin(ReadOnlyAdmin):
-    """People a batch job skipped because of their data: fix the record and the next run clears the row."""
+    """People a batch job skipped because of their data (fix the record and the next run clears the row), and
+    people whose dates the upgrade repaired (check the record, then delete the row)."""
 
     list_display = ["employee", "source", "reason", "first_seen", "last_seen"]
     list_filter = ["source"]
