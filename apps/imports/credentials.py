@@ -313,7 +313,11 @@ class CredentialImport(Importer):
             result = planned.changes
             result["rejection_reason"] = reason
         else:
-            self.matched.append((check.row.number, stored.id))
+            if issued_on != stored.issued_on or card_number != stored.card_number:
+                # Two rows can reach the same card unnoticed only if one found it by its card number but
+                # gives another issue day, and the other by its issue day but gives another card number (or
+                # none): rows that give both as stored share a key with any other row that reaches the card.
+                self.matched.append((check.row.number, stored.id))
             given.update(issued_on=issued_on, expires_on=expires_on, verification=verification)
             given["rejection_reason"] = reason
             changes = {name: value for name, value in given.items() if value and getattr(stored, name) != value}
