@@ -113,6 +113,22 @@ def test_the_seed_summary_dashboard_lists_and_api_give_the_same_numbers(client, 
             row["role"]["id"]: {s: n for s, n in row["counts"].items() if n} for row in roles["results"]
         }
 
+        # The trend's point for today (the weekly snapshots seed_demo and the scan store) counts the same people.
+        (point,) = [point for point in dashboard.trend if point.day == TODAY]
+        assert (point.total, point.compliant) == (employed, compliant)
+        # Requirement rows per certification (a "BLS or CPR" row under both): the periods and the scan agree.
+        stored_by_type = Counter()
+        for row in (
+            RequirementStatus.objects.filter(mandatory=True)
+            .values("requirement__any_of", "status")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            stored_by_type[(row["requirement__any_of"], row["status"])] += row["n"]
+        assert {(t.key, status): n for t in dashboard.by_certification for status, n in t.counts.items() if n} == dict(
+            +stored_by_type
+        )
+
         # Requirement rows needing attention (one per person and requirement), in total and per status,
         # prerequisite lapsed included: summary, dashboard, the attention list and the API's findings.
         assert summary[(rows_heading,)] == dashboard.attention_total

@@ -136,7 +136,7 @@ class Command(BaseCommand):
         for status in Status:
             write(f"    {status.label:<56} {people[status.value]:>9,}")
         rows = figures.rows_by_status
-        write(f"  {'Requirements needing attention now (rows: person x requirement)':<58} {figures.attention_rows:>9,}")
+        write(f"  {'Requirements needing attention now (rows)':<58} {figures.attention_rows:>9,}")
         for status in ATTENTION_STATUSES:
             write(f"    {status.label:<56} {rows[status.value]:>9,}")
         for days, number in figures.people_renewing.items():
