@@ -3,11 +3,8 @@ whose login nobody made by hand gets a reminder at a real SMTP server (aiosmtpd)
 a phone, lands on the upload form signed in with the card chosen, uploads a photo of it, and HR sees it pending."""
 
 import datetime
-import email
-import email.policy
 import io
 import re
-import socket
 
 import pytest
 from django.core.management import call_command
@@ -24,35 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 PHONE = {"width": 390, "height": 844}
 LINK = re.compile(r"(http://\S+/accounts/link/\?sesame=\S+)")
-
-
-class Sink:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield sink
-    controller.stop()
 
 
 def png_card() -> bytes:

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -23,6 +22,7 @@ AXE_SOURCE = _axe_source()
 
 
 def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 

@@ -111,37 +111,6 @@ def hospital(db, hr_admin) -> Hospital:
     return make_hospital(hr_admin)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """One Chromium for every browser test of the run (Debian's, never `playwright install`)."""
-    import os
-    from pathlib import Path
-
-    from tests.conftest import require_service
-    from tests.web.browser import ARTIFACTS, CHROMIUM
-
-    require_service(Path(CHROMIUM).exists(), f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are still
-    # plain synchronous code, so Django's guard against ORM calls inside an event loop must stand aside.
-    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            )
-            yield chromium
-            chromium.close()
-    finally:
-        if saved is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
-
-
 @pytest.fixture
 def live_hospital(transactional_db, hr_admin) -> Hospital:
     """The hospital, committed, for a live server and a browser to read."""
@@ -150,23 +119,35 @@ def live_hospital(transactional_db, hr_admin) -> Hospital:
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """open_page(username, viewport) -> a signed-in page in a fresh browser context (closed after the test)."""
+    """open_page(username, viewport, axe=False) -> a page in a fresh browser context (closed after the test).
+
+    With a username, the page opens signed in, on the page signing in leads to, by a session made on the server:
+    signing in through the form is tested on its own (test_accessibility, the journey), not paid for in every test.
+    Without, it opens on the sign-in page. axe=True puts axe-core into every page of the context from the start.
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
     from tests.web.browser import AXE_SOURCE, DESKTOP
 
     contexts = []
 
-    def open_as(username: str | None, viewport=DESKTOP):
+    def open_as(username: str | None, viewport=DESKTOP, *, axe: bool = False):
         context = browser.new_context(viewport=viewport, base_url=live_server.url, accept_downloads=True)
         context.set_default_timeout(15_000)
-        context.add_init_script(path=AXE_SOURCE)
+        if axe:
+            context.add_init_script(path=AXE_SOURCE)
         contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
         if username:
-            page.get_by_label("Username").fill(username)
-            page.get_by_label("Password").fill("password")
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_load_state()
+            session = Client()
+            session.force_login(
+                get_user_model().objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend"
+            )
+            cookie = session.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(str(settings.LOGIN_REDIRECT_URL) if username else "/accounts/login/")
         return page
 
     yield open_as

@@ -58,6 +58,7 @@ def test_a_manager_reads_filters_drills_down_and_exports(open_page, live_hospita
     shoot(page, "manager-matrix-cell")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
+    page.wait_for_url("**/employees/")
     shoot(page, "manager-people")
     with page.expect_download() as download:
         page.get_by_role("link", name="Export CSV").click()
@@ -65,13 +66,13 @@ def test_a_manager_reads_filters_drills_down_and_exports(open_page, live_hospita
     assert "Evans" in exported and "Adams" in exported
     assert "Irwin" not in exported and "Brown" not in exported
 
-    for name, link in [
-        ("manager-needs-attention", "Needs attention"),
-        ("manager-expiring", "Expiring"),
-        ("manager-forecast", "Forecast"),
+    for name, link, path in [
+        ("manager-needs-attention", "Needs attention", "/attention/"),
+        ("manager-expiring", "Expiring", "/expiring/"),
+        ("manager-forecast", "Forecast", "/forecast/"),
     ]:
         page.get_by_role("navigation", name="Main").get_by_role("link", name=link).click()
-        page.wait_for_load_state()
+        page.wait_for_url(f"**{path}")  # the shot is of the page the link leads to
         shoot(page, name)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit report").click()
