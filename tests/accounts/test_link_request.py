@@ -170,3 +170,16 @@ def test_a_refused_delivery_is_retried_and_each_email_reaches_the_server_once(cl
         (Status.SENT, 1),
         (Status.SENT, 2),
     ]
+
+
+def test_the_sender_finds_the_logins_of_a_whole_batch_in_one_query(client):
+    for number in range(6):
+        staff = factories.EmployeeFactory(employee_number=f"50{number}", email=f"s{number}@example.org")
+        account_sync(employee=staff)
+        ask(client, f"s{number}@example.org", REMOTE_ADDR=f"192.0.2.{number}")
+
+    with CaptureQueriesContext(connection) as queries:
+        report = delivery.outbox_deliver()
+
+    assert report.sent == 6
+    assert len([q for q in queries if 'FROM "auth_user"' in q["sql"]]) == 1

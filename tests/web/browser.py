@@ -37,6 +37,9 @@ def axe_findings(page) -> list[str]:
     does not pay for evaluating its half a megabyte again here."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SOURCE.read_text())
+    # The page's own scripts name the admin's widgets on load and again on the next animation frame after any
+    # change (web/admin-a11y.js): judge the page once they have run, not in between.
+    page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{page.url}: {violation['id']} ({violation['impact']}) {node['target']}: {violation['help']}"
