@@ -8,6 +8,8 @@ A full scan writes a whole new generation of results under a new ComplianceRun a
 makes it current in one transaction; readers only ever see complete generations.
 """
 
+import uuid
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -180,16 +182,23 @@ class Snapshot(models.Model):
         return self.compliant / self.total if self.total else None
 
 
+def new_version() -> str:
+    """A version no other state of the periods ever had (a cache shared by databases and runs stays sound)."""
+    return uuid.uuid4().hex
+
+
 class TimelineState(models.Model):
     """The one row that says how far the stored periods reach (see apps/compliance/timeline.py).
 
     Periods are exact for every day before `horizon`; readers answer later days with the engine.
     `synced_at` is when the nightly job last took in changes: the next one picks up every history row after it.
+    `version` moves with every write of periods, in the writer's transaction: cached tallies are keyed by it.
     """
 
     horizon = models.DateField()
     synced_at = models.DateTimeField()
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    version = models.CharField(max_length=32, default=new_version)
 
     def __str__(self):
         return f"Periods exact until {self.horizon}"

@@ -13,10 +13,13 @@ day asked (`timeline.reason_on`).
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import (
     Count,
     DurationField,
@@ -40,11 +43,13 @@ from .engine import ATTENTION_STATUSES, COMPLIANT_STATUSES, NON_COMPLIANT_STATUS
 from .models import EmployeePeriod, RequirementPeriod, TimelineState
 
 ONE_DAY = datetime.timedelta(days=1)
+T = TypeVar("T")
 _COMPLIANT = [s.value for s in COMPLIANT_STATUSES]
 _NON_COMPLIANT = [s.value for s in NON_COMPLIANT_STATUSES]
 _ATTENTION = [s.value for s in ATTENTION_STATUSES]
 RENEWAL_HORIZONS = (30, 60, 90)
 EVERYONE = Q()  # no narrowing: HR's scope
+CACHE_SECONDS = 6 * 3600  # a version's tallies; a write moves the version, so this only bounds the memory
 
 
 def scope_condition(scope: Scope) -> Q:
@@ -86,13 +91,32 @@ def requirement_periods_on(day: datetime.date, condition: Q = EVERYONE) -> Query
 
 def counts_on(day: datetime.date, condition: Q = EVERYONE, *, by: str | None = None) -> dict[int, Counter]:
     """{key: Counter(status -> people)} on `day` in one GROUP BY; `by` is "department_id" or "role_id"
-    (key 0 when None). Read from the covering index on (valid_from, valid_to)."""
-    fields = [by, "status"] if by else ["status"]
-    counts: dict[int, Counter] = {}
-    rows = employee_periods_on(day, condition).values(*fields).annotate(n=Sum(Value(1))).order_by()
-    for row in rows:
-        counts.setdefault(row[by] if by else 0, Counter())[row["status"]] = row["n"]
-    return counts
+    (key 0 when None). Read from the covering index on (valid_from, valid_to), and kept in the cache under the
+    periods' version (TimelineState.version, moved by every write), so a day asked again is one small query."""
+
+    def tally():
+        fields = [by, "status"] if by else ["status"]
+        counts: dict[int, Counter] = {}
+        rows = employee_periods_on(day, condition).values(*fields).annotate(n=Sum(Value(1))).order_by()
+        for row in rows:
+            counts.setdefault(row[by] if by else 0, Counter())[row["status"]] = row["n"]
+        return counts
+
+    return _cached("counts", (day, condition, by), tally)
+
+
+def _cached(name: str, asked: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, kept in the cache under the periods' version (TimelineState.version, moved by every write
+    in the writer's transaction), so a tally asked again costs one small query until the periods change."""
+    version = TimelineState.objects.values_list("version", flat=True).first()
+    if version is None:
+        return compute()
+    key = f"timeline:{version}:{name}:{hashlib.sha1(repr(asked).encode()).hexdigest()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = compute()
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
 
 
 @dataclass(frozen=True)
@@ -155,33 +179,42 @@ def figures_on(
         expires_on__gte=day,
         expires_on__lte=day + datetime.timedelta(days=max(RENEWAL_HORIZONS)),
     )
-    within = renewing.aggregate(
-        **{
-            f"d{days}": Count("employee_id", distinct=True, filter=Q(expires_on__lte=day + datetime.timedelta(days)))
-            for days in RENEWAL_HORIZONS
-        }
-    )
+
+    def tallies():
+        within = renewing.aggregate(
+            **{
+                f"d{days}": Count(
+                    "employee_id", distinct=True, filter=Q(expires_on__lte=day + datetime.timedelta(days))
+                )
+                for days in RENEWAL_HORIZONS
+            }
+        )
+        people_rows = people.values("department_id", "role_id", "status").annotate(n=Count("employee_id"))
+        requirement_rows = rows.values("requirement_id", "status").annotate(n=Count("employee_id"))
+        return (
+            [(row["department_id"], row["role_id"], row["status"], row["n"]) for row in people_rows.order_by()],
+            [(row["requirement_id"], row["status"], row["n"]) for row in requirement_rows.order_by()],
+            {days: within[f"d{days}"] for days in RENEWAL_HORIZONS},
+            # Cards, not rows: an ED nurse's BLS keeps her BLS and ACLS requirements met, one renewal.
+            [
+                (on, n)
+                for on, n in renewing.values("expires_on")
+                .annotate(n=Count("renew_credential_id", distinct=True))
+                .order_by("expires_on")
+                .values_list("expires_on", "n")
+                if on is not None  # the filter on expires_on leaves none; this tells the type checker
+            ],
+        )
+
+    asked = (day, condition, status, sorted(requirement_ids) if requirement_ids is not None else None)
+    people_tally, requirement_tally, people_renewing, cards_per_day = _cached("figures", asked, tallies)
     return Figures(
         day=day,
-        people=[
-            (row["department_id"], row["role_id"], row["status"], row["n"])
-            for row in people.values("department_id", "role_id", "status").annotate(n=Count("employee_id")).order_by()
-        ],
-        requirements=[
-            (row["requirement_id"], row["status"], row["n"])
-            for row in rows.values("requirement_id", "status").annotate(n=Count("employee_id")).order_by()
-        ],
+        people=people_tally,
+        requirements=requirement_tally,
         attention=rows.filter(status__in=_ATTENTION),
-        people_renewing={days: within[f"d{days}"] for days in RENEWAL_HORIZONS},
-        # Cards, not rows: an ED nurse's BLS keeps her BLS and ACLS requirements met, one renewal.
-        cards_per_day=[
-            (on, n)
-            for on, n in renewing.values("expires_on")
-            .annotate(n=Count("renew_credential_id", distinct=True))
-            .order_by("expires_on")
-            .values_list("expires_on", "n")
-            if on is not None  # the filter on expires_on leaves none; this tells the type checker
-        ],
+        people_renewing=people_renewing,
+        cards_per_day=cards_per_day,
     )
 
 

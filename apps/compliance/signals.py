@@ -10,8 +10,8 @@ from django.dispatch import receiver
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.organisation.models import Employee
 
-from .services import employee_ids_for_requirement
-from .tasks import queue_full_scan, queue_recompute, queue_timeline_rebuild
+from .tasks import queue_full_scan, queue_recompute
+from .timeline_store import requirement_reach
 
 
 @receiver([post_save, post_delete], sender=Credential)
@@ -26,10 +26,13 @@ def employee_changed(sender, instance, **kwargs):
 
 @receiver([post_save, post_delete], sender=Requirement)
 def requirement_changed(sender, instance, **kwargs):
+    # Results and periods of whoever the requirement reaches, past holders of the role included (their periods
+    # from the change day on, e.g. a transfer recorded ahead of time); nobody else's answer moves.
     queue_recompute(
-        employee_ids=employee_ids_for_requirement(role_id=instance.role_id, department_id=instance.department_id)
+        employee_ids=requirement_reach(
+            requirement_id=instance.id, role_id=instance.role_id, department_id=instance.department_id
+        )
     )
-    queue_timeline_rebuild()
 
 
 @receiver(m2m_changed, sender=Requirement.any_of.through)

@@ -144,9 +144,3 @@ def queue_full_scan() -> None:
     services.full_scan_owe()
     transaction.on_commit(lambda: send_task(full_scan))
     transaction.on_commit(lambda: send_task(timeline_rebuild))
-
-
-def queue_timeline_rebuild() -> None:
-    """For requirement changes: they apply from their day to whoever holds the role then, including people
-    who move into it later, so every person's periods are recomputed (rare: HR edits the catalogue)."""
-    transaction.on_commit(lambda: send_task(timeline_rebuild))

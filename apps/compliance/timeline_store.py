@@ -29,7 +29,7 @@ from apps.core.bulk import insert_rows
 from apps.organisation.models import Employee
 
 from . import engine, selectors, services, timeline
-from .models import EmployeePeriod, RequirementPeriod, TimelinePerson, TimelineState
+from .models import EmployeePeriod, RequirementPeriod, TimelinePerson, TimelineState, new_version
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,15 @@ def _replace(condition: Q, rows) -> int:
     insert_rows(EmployeePeriod, EMPLOYEE_COLUMNS, employee_rows)
     insert_rows(RequirementPeriod, REQUIREMENT_COLUMNS, requirement_rows)
     insert_rows(TimelinePerson, _PERSON_COLUMNS, person_rows)
+    _changed()
+    _changed()
     return len(employee_rows) + len(requirement_rows)
+
+
+def _changed() -> None:
+    """Move the periods' version with the rows, in the same transaction: tallies cached under the old one are
+    never read again (periods.counts_on)."""
+    TimelineState.objects.update(version=new_version())
 
 
 def rebuild_range(*, first_id: int, last_id: int, horizon: datetime.date | None = None) -> int:
@@ -104,17 +112,36 @@ def rebuild_range(*, first_id: int, last_id: int, horizon: datetime.date | None 
 
 def rebuild_people(*, employee_ids: Iterable[int], horizon: datetime.date | None = None) -> int:
     """The incremental rebuild: these employees' periods, whole, from their first day (any change can be
-    backdated). Deleted employees lose their rows. Safe to repeat."""
+    backdated). Deleted employees lose their rows. Safe to repeat. Many people (a requirement's change) go
+    TIMELINE_CHUNK_MAX at a time, each batch in its own transaction, so memory stays flat."""
     ids = sorted(set(employee_ids))
-    if not ids:
-        return 0
-    with transaction.atomic():
-        _lock()
-        state = TimelineState.objects.first()
-        # Never build short of the horizon readers trust, whatever day this task runs.
-        horizon = max(horizon or target_horizon(), state.horizon if state else datetime.date.min)
-        rows = _compute(Employee.objects.filter(id__in=ids), horizon, selectors.load_catalogue_history())
-        return _replace(Q(employee_id__in=ids), rows)
+    written = 0
+    for start in range(0, len(ids), settings.TIMELINE_CHUNK_MAX):
+        batch = ids[start : start + settings.TIMELINE_CHUNK_MAX]
+        with transaction.atomic():
+            _lock()
+            state = TimelineState.objects.first()
+            # Never build short of the horizon readers trust, whatever day this task runs.
+            horizon = max(horizon or target_horizon(), state.horizon if state else datetime.date.min)
+            rows = _compute(Employee.objects.filter(id__in=batch), horizon, selectors.load_catalogue_history())
+            written += _replace(Q(employee_id__in=batch), rows)
+    return written
+
+
+def requirement_reach(*, requirement_id: int, role_id: int, department_id: int | None) -> list[int]:
+    """Everyone whose periods a change to this requirement can move: whoever holds, held or is recorded to hold an
+    assignment that any version of it covers (the role, and the department unless it covers every one). A change
+    applies from its day to whoever holds the role then, so people in other roles and units keep their rows."""
+    from apps.certifications.models import Requirement
+
+    covered = {(role_id, department_id)}
+    covered |= set(Requirement.history.filter(id=requirement_id).values_list("role_id", "department_id"))
+    condition = Q(pk__in=[])
+    for role, department in covered:
+        condition |= Q(role_id=role) if department is None else Q(role_id=role, department_id=department)
+    ids = set(Employee.objects.filter(condition).values_list("id", flat=True))
+    ids |= set(Employee.history.filter(condition).values_list("id", flat=True))
+    return sorted(ids)
 
 
 def chunks(*, count: int | None = None) -> list[tuple[int, int]]:
@@ -142,6 +169,7 @@ def rebuild_finish(*, horizon: datetime.date, started_at: datetime.datetime) -> 
         state.horizon = horizon
         state.synced_at = min(state.synced_at, started_at)
         state.rebuilt_at = now
+        state.version = new_version()
         state.save()
         TimelineState.objects.exclude(pk=state.pk).delete()
         return state
@@ -223,3 +251,4 @@ def _extend(employee_ids: list[int], horizon: datetime.date, catalogues: engine.
     insert_rows(EmployeePeriod, EMPLOYEE_COLUMNS, employee_rows)
     insert_rows(RequirementPeriod, REQUIREMENT_COLUMNS, requirement_rows)
     insert_rows(TimelinePerson, _PERSON_COLUMNS, person_rows)
+    _changed()

@@ -61,9 +61,21 @@ def engine_counts(day, by):
 @pytest.mark.parametrize("day", [D(2026, 2, 1), D(2026, 3, 15), TODAY, D(2026, 9, 13), D(2027, 2, 1)])
 @pytest.mark.parametrize("by", [None, "department_id", "role_id"])
 def test_counts_on_any_day_are_the_engines(population, day, by, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the periods' version, the GROUP BY
         counts = periods.counts_on(day, by=by)
     assert counts == engine_counts(day, by)
+    with django_assert_num_queries(1):  # asked again: the version, and the tally from the cache
+        assert periods.counts_on(day, by=by) == counts
+
+
+def test_a_cached_tally_is_not_read_once_the_periods_change(population, catalogue):
+    before = periods.counts_on(TODAY)
+    for employee in Employee.objects.all():
+        factories.CredentialFactory(
+            employee=employee, certification_type=catalogue["BLS"], issued_on=TODAY, expires_on=D(2028, 6, 30)
+        )
+    timeline_store.rebuild_people(employee_ids=Employee.objects.values_list("id", flat=True))
+    assert periods.counts_on(TODAY) == engine_counts(TODAY, None) != before
 
 
 def test_a_manager_counts_the_people_in_their_department_on_that_day(population, catalogue):

@@ -117,6 +117,31 @@ def test_a_new_credential_rebuilds_that_person_after_commit(catalogue, django_ca
     assert in_force(nurse, D(2026, 6, 5))[0] == Status.EXPIRED  # the lapse stays on record
 
 
+def test_a_requirement_change_rebuilds_only_the_people_it_reaches(catalogue, django_capture_on_commit_callbacks):
+    nurse = ed_nurse(catalogue, bls_expires=D(2027, 5, 31))
+    # Moved out of the ED last month: the new requirement never applied to them, but they are checked.
+    moved = ed_nurse(catalogue, bls_expires=D(2027, 5, 31))
+    moved.department, moved.assigned_on = catalogue["ward"], D(2026, 5, 1)
+    moved.save()
+    others = [
+        factories.EmployeeFactory(role=catalogue["teacher"], department=catalogue["school"]),
+        factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"]),
+    ]
+    timeline_store.rebuild_all()
+    kept = set(EmployeePeriod.objects.filter(employee__in=others).values_list("id", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        new = factories.RequirementFactory(role=catalogue["rn"], department=catalogue["ed"], any_of=[catalogue["CPR"]])
+
+    assert timeline_store.requirement_reach(
+        requirement_id=new.id, role_id=new.role_id, department_id=new.department_id
+    ) == sorted([nurse.id, moved.id])
+    assert new.id in in_force(nurse, TODAY)[1]
+    for person in (nurse, moved, *others):
+        assert in_force(person, TODAY) == engine_says(person, TODAY)
+    assert set(EmployeePeriod.objects.filter(employee__in=others).values_list("id", flat=True)) == kept
+
+
 def test_a_quiet_night_changes_no_stored_period_and_only_moves_the_horizon(catalogue, frozen_today):
     people = [ed_nurse(catalogue, bls_expires=D(2026, 5, 31)), ed_nurse(catalogue), ed_nurse(catalogue)]
     frozen_today.shift(60)  # the rebuild starts after the records were saved, as it would in life
