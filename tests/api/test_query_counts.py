@@ -58,6 +58,7 @@ def page(api, url: str, size: int):
     return response.json(), len(queries)
 
 
+@pytest.mark.slow  # a big population of everything
 def test_lists_run_a_fixed_number_of_queries(api, hr_admin, frozen_today, django_capture_on_commit_callbacks):
     api.force_login(hr_admin)
     counts = {}

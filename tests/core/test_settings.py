@@ -22,6 +22,7 @@ def run_manage(*args, **env):
     )
 
 
+@pytest.mark.slow  # a fresh manage.py process
 def test_production_settings_pass_the_deploy_check():
     result = run_manage(
         "check",

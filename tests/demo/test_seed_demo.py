@@ -70,6 +70,7 @@ def digest() -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+@pytest.mark.slow  # seeds a demo workforce
 def test_the_same_seed_gives_the_same_data():
     seed("--employees", "150", "--seed", "3")
     first = digest()
@@ -79,6 +80,7 @@ def test_the_same_seed_gives_the_same_data():
     assert digest() == first
 
 
+@pytest.mark.slow  # seeds a demo workforce
 def test_another_seed_gives_other_data():
     seed("--employees", "150", "--seed", "3")
     first = digest()
@@ -97,6 +99,7 @@ def test_it_refuses_to_run_twice_without_replace():
     assert Employee.objects.count() == 20
 
 
+@pytest.mark.slow  # seeds a demo workforce
 def test_replace_deletes_the_old_workforce_with_its_cards_and_history():
     seed("--employees", "60", "--seed", "1")
 
@@ -240,6 +243,7 @@ def test_clinical_staff_hold_about_five_cards_and_community_staff_fewer(workforc
     assert community < clinical
 
 
+@pytest.mark.slow  # seeds a demo workforce
 def test_every_generated_row_passes_model_validation(workforce):
     for employee in Employee.objects.all():
         employee.full_clean()
@@ -269,6 +273,7 @@ def test_it_creates_the_three_demo_logins():
     assert all(name in output for name in demo.DEMO_USERNAMES)
 
 
+@pytest.mark.slow  # seeds a demo workforce
 def test_it_prints_a_summary_per_situation():
     output = seed("--employees", "300", "--seed", "11")
 
@@ -276,6 +281,7 @@ def test_it_prints_a_summary_per_situation():
     assert all(label in output for key, label in demo.SITUATIONS.items() if key != "no_requirements")
 
 
+@pytest.mark.slow  # seeds a demo workforce
 def test_it_loads_the_catalogue_only_when_absent():
     seed("--employees", "10")
     CertificationType.objects.filter(code="ATLS").update(validity_months=36)
@@ -338,6 +344,7 @@ def test_it_seeds_catalogue_history_with_one_requirement_added_mid_year(workforc
     assert selectors.load_catalogue(datetime.date(2015, 6, 1)).requirements == before.requirements
 
 
+@pytest.mark.slow  # seeds a demo workforce
 def test_every_demo_employee_with_an_email_gets_a_login_and_a_reseed_makes_no_duplicates():
     call_command("seed_demo", "--employees", "40", "--skip-scan", stdout=io.StringIO())
     employed = Employee.objects.exclude(email="").exclude(terminated_on__lt=clock.today())

@@ -103,6 +103,7 @@ def test_bad_options_and_files_are_refused(org, hr_admin, staff_csv, tmp_path):
     assert "only .csv and .xlsx" in failing("import_staff", str(tmp_path / "staff.txt"), "--dry-run")[0]
 
 
+@pytest.mark.slow  # a large file
 def test_large_files_show_progress_for_both_passes_on_stderr(org, hr_admin, tmp_path, recomputes, capsys):
     path = tmp_path / "staff.csv"
     path.write_text(csv_rows(STAFF_HEADER, [staff_row(f"E{i}") for i in range(2500)]))

@@ -170,6 +170,7 @@ def test_a_missing_required_column_imports_nothing(staff, hr_admin, recomputes):
     assert messages(report) == [(1, "issued_on", "Required column 'issued_on' is missing.")]
 
 
+@pytest.mark.slow  # thousands of rows
 def test_one_bad_row_among_thousands_imports_nothing_and_names_the_row(org, hr_admin, recomputes):
     Employee.objects.bulk_create(
         Employee(
@@ -193,6 +194,7 @@ def test_one_bad_row_among_thousands_imports_nothing_and_names_the_row(org, hr_a
     assert not Credential.objects.exists() and not Credential.history.exists()
 
 
+@pytest.mark.slow  # a big file
 def test_the_query_count_does_not_grow_with_rows(org, hr_admin, recomputes):
     employees = Employee.objects.bulk_create(
         Employee(

@@ -50,6 +50,7 @@ def reminder_steps(day: datetime.date, quiet: set[int]) -> dict[tuple[int, datet
     return steps
 
 
+@pytest.mark.slow  # a demo workforce, two weeks of beat
 def test_two_weeks_of_beat_over_the_demo_workforce(django_user_model):
     with on(START, hour=1):
         workforce.demo_workforce_create(employees=200, seed=7)

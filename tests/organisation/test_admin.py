@@ -60,6 +60,7 @@ BUILDERS = {
 
 
 @pytest.mark.parametrize("model", MODELS)
+@pytest.mark.slow  # 500 rows of each model
 def test_the_changelist_runs_as_many_queries_for_500_rows_as_for_10(hr, model):
     with_10, with_500 = admin_checks.changelist_queries_at_10_and_500(hr, admin_url(model), BUILDERS[model])
 

@@ -34,6 +34,7 @@ def test_nobody_edits_or_adds_problems_and_hr_dismisses_one_once_checked(hr):
     assert not DataProblem.objects.exists()
 
 
+@pytest.mark.slow  # a big population
 def test_the_list_costs_the_same_queries_at_any_size(hr):
     def build(count, offset):
         people = factories.EmployeeFactory.create_batch(count)

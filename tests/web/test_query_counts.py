@@ -69,6 +69,7 @@ def count_queries(client, url: str) -> int:
     return len(queries)
 
 
+@pytest.mark.slow  # a department of 1,000 people, every page rendered twice
 @pytest.mark.parametrize("who", ["manager", "hr"])
 def test_pages_run_a_fixed_number_of_queries_whatever_the_department_size(client, hospital, who):
     client.force_login(hospital.manager if who == "manager" else hospital.hr)
