@@ -1,13 +1,17 @@
 import csv
 import datetime
 import io
+from dataclasses import dataclass
 
 import pytest
 import time_machine
 from openpyxl import Workbook
 
+from apps.certifications.models import CertificationType
 from apps.imports.parsing import ImportFile
+from apps.organisation.models import Role
 from tests import factories
+from tests.world import Hospital
 
 TODAY = datetime.date(2026, 3, 10)
 STAFF_HEADER = (
@@ -24,18 +28,20 @@ def frozen_today():
         yield
 
 
+@dataclass
+class Organisation(Hospital):
+    paramedic: Role
+    life: CertificationType  # a card that never expires
+
+
 @pytest.fixture
-def org(db):
-    """A small catalogue: two roles, two departments, BLS and ACLS (24 months) and a card that never expires."""
-    return {
-        "rn": factories.RoleFactory(code="registered-nurse", name="Registered nurse"),
-        "paramedic": factories.RoleFactory(code="paramedic", name="Paramedic"),
-        "ED": factories.DepartmentFactory(code="ED", name="Emergency Department"),
-        "ICU": factories.DepartmentFactory(code="ICU", name="Intensive Care"),
-        "BLS": factories.CertificationTypeFactory(code="BLS", validity_months=24),
-        "ACLS": factories.CertificationTypeFactory(code="ACLS", level="advanced", validity_months=24),
-        "LIFE": factories.CertificationTypeFactory(code="LIFE", expires=False, validity_months=None),
-    }
+def org(hospital):
+    """The hospital of tests/world.py, with a role that needs nothing and a card that never expires."""
+    return Organisation(
+        **vars(hospital),
+        paramedic=factories.RoleFactory(code="paramedic", name="Paramedic"),
+        life=factories.CertificationTypeFactory(code="LIFE", expires=False, validity_months=None),
+    )
 
 
 def csv_file(text: str, *, name: str = "file.csv", encoding: str = "utf-8") -> ImportFile:
@@ -72,7 +78,7 @@ def staff_row(
     *,
     email="",
     username="",
-    role="registered-nurse",
+    role="rn",
     department="ED",
     manager="",
     hired="2024-01-15",

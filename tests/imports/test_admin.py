@@ -59,7 +59,7 @@ def manager(org):
     user.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_employee", "add_employee", "change_employee", "add_credential"])
     )
-    org["ED"].managers.add(user)
+    org.ed.managers.add(user)
     return user
 
 
@@ -111,8 +111,8 @@ def test_the_preview_shows_what_a_change_replaces(hr, org, recomputes):
         employee_number="E1",
         first_name="Ana",
         last_name="Silva",
-        role=org["rn"],
-        department=org["ED"],
+        role=org.nurse,
+        department=org.ed,
         hired_on=D(2024, 1, 15),
     )
 
@@ -132,7 +132,7 @@ def test_encoding_and_date_format_carry_through_to_the_confirmation(hr, org, rec
 
 
 def test_hr_imports_credentials_from_xlsx(hr, hr_admin, org, recomputes):
-    factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"])
+    factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed)
     data = xlsx_bytes(CREDENTIAL_HEADER, [credential_row("E1", "BLS", D(2025, 9, 5))])
 
     confirm(hr, "credential", upload(hr, "credential", data, "cards.xlsx", fmt=XLSX))
@@ -142,7 +142,7 @@ def test_hr_imports_credentials_from_xlsx(hr, hr_admin, org, recomputes):
 
 
 def test_a_confirmation_that_no_longer_validates_imports_nothing(hr, org, recomputes):
-    factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"])
+    factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed)
     preview = upload(hr, "credential", csv_rows(CREDENTIAL_HEADER, [credential_row("E1")]).encode(), "cards.csv")
     Employee.objects.all().delete()
 
@@ -189,9 +189,9 @@ def test_staff_and_anonymous_users_are_sent_to_log_in(client, alice, view):
 
 
 def test_hr_exports_the_filtered_staff_in_the_import_layout(hr, org):
-    factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"])
-    factories.EmployeeFactory(employee_number="E2", role=org["rn"], department=org["ICU"])
-    export_url = url("employee", "export") + f"?department__id__exact={org['ICU'].pk}"
+    factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed)
+    factories.EmployeeFactory(employee_number="E2", role=org.nurse, department=org.icu)
+    export_url = url("employee", "export") + f"?department__id__exact={org.icu.pk}"
 
     response = hr.post(export_url, {"format": CSV, "resource": "0"})
 
@@ -202,8 +202,8 @@ def test_hr_exports_the_filtered_staff_in_the_import_layout(hr, org):
 
 def test_hr_exports_credentials_as_xlsx(hr, org):
     factories.CredentialFactory(
-        employee=factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"]),
-        certification_type=org["BLS"],
+        employee=factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed),
+        certification_type=org.bls,
         notes="=1+1",
     )
 
@@ -219,11 +219,11 @@ def test_hr_exports_credentials_as_xlsx(hr, org):
 
 @pytest.fixture
 def findings(org):
-    factories.RequirementFactory(role=org["rn"], any_of=[org["BLS"]])
-    factories.RequirementFactory(role=org["paramedic"], any_of=[org["BLS"], org["ACLS"]])
-    ana = factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"], last_name="Adams")
-    factories.CredentialFactory(employee=ana, certification_type=org["BLS"], expires_on=D(2027, 9, 30))
-    factories.EmployeeFactory(employee_number="E2", role=org["paramedic"], department=org["ICU"], last_name="Brown")
+    factories.RequirementFactory(role=org.paramedic, any_of=[org.bls, org.acls])
+    # A ward nurse: BLS is all the hospital asks of her.
+    ana = factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ward, last_name="Adams")
+    factories.CredentialFactory(employee=ana, certification_type=org.bls, expires_on=D(2027, 9, 30))
+    factories.EmployeeFactory(employee_number="E2", role=org.paramedic, department=org.icu, last_name="Brown")
     return scan_run()
 
 

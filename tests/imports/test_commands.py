@@ -58,7 +58,7 @@ def test_errors_are_listed_and_the_exit_status_is_non_zero(org, hr_admin, tmp_pa
 
     assert message.endswith("3 row(s): 1 new, 0 changed, 0 unchanged, 2 error(s). Nothing was imported.")
     assert err.splitlines() == [
-        "Row 3, column department: Unknown department 'MARS'; the codes are: ED, ICU.",
+        "Row 3, column department: Unknown department 'MARS'; the codes are: ED, ICU, WARD.",
         "Row 4, column employee_number: Employee number E1 appears again in this file (first on row 2).",
     ]
     assert not Employee.objects.exists()
@@ -76,7 +76,7 @@ def test_a_real_import_says_who_imports_and_only_hr_may(org, staff_csv, recomput
 
 
 def test_import_credentials_with_a_date_format_and_latin1(org, hr_admin, tmp_path, recomputes):
-    factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"])
+    factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed)
     path = tmp_path / "cards.csv"
     path.write_bytes(
         csv_rows(CREDENTIAL_HEADER, [credential_row("E1", "BLS", "09/05/2025", issuer="Croix-Rouge française")]).encode(
@@ -115,8 +115,8 @@ def test_large_files_show_progress_for_both_passes_on_stderr(org, hr_admin, tmp_
 
 
 def test_export_commands_write_files_that_import_back_unchanged(org, hr_admin, tmp_path, recomputes):
-    employee = factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"])
-    factories.CredentialFactory(employee=employee, certification_type=org["BLS"])
+    employee = factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed)
+    factories.CredentialFactory(employee=employee, certification_type=org.bls)
 
     for what, kind in (("staff", "xlsx"), ("credentials", "csv")):
         path = tmp_path / f"{what}.{kind}"
@@ -127,7 +127,7 @@ def test_export_commands_write_files_that_import_back_unchanged(org, hr_admin, t
 
 
 def test_an_export_that_cannot_be_encoded_leaves_no_file(org, tmp_path):
-    factories.EmployeeFactory(employee_number="E1", first_name="Nguyễn", role=org["rn"], department=org["ED"])
+    factories.EmployeeFactory(employee_number="E1", first_name="Nguyễn", role=org.nurse, department=org.ed)
     path = tmp_path / "staff.csv"
 
     message, _ = failing("export_staff", str(path), "--encoding", "latin-1")

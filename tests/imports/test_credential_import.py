@@ -20,9 +20,7 @@ PENDING, VERIFIED, REJECTED = Credential.Verification
 
 @pytest.fixture
 def staff(org):
-    return [
-        factories.EmployeeFactory(employee_number=f"E{i}", role=org["rn"], department=org["ED"]) for i in range(1, 4)
-    ]
+    return [factories.EmployeeFactory(employee_number=f"E{i}", role=org.nurse, department=org.ed) for i in range(1, 4)]
 
 
 def run(rows, user, *, dry_run=False, header=CREDENTIAL_HEADER):
@@ -99,7 +97,7 @@ def test_reimporting_the_same_file_changes_nothing(staff, hr_admin, recomputes):
 def test_a_card_number_identifies_the_card_to_correct(org, staff, hr_admin, recomputes):
     card = factories.CredentialFactory(
         employee=staff[0],
-        certification_type=org["BLS"],
+        certification_type=org.bls,
         issued_on=D(2025, 9, 1),
         expires_on=D(2027, 9, 30),
         card_number="AHA-7",
@@ -120,7 +118,7 @@ def test_a_card_number_identifies_the_card_to_correct(org, staff, hr_admin, reco
 
 def test_without_card_number_it_matches_on_the_issue_date(org, staff, hr_admin, recomputes):
     card = factories.CredentialFactory(
-        employee=staff[0], certification_type=org["BLS"], issued_on=D(2025, 9, 5), card_number="", issuer=""
+        employee=staff[0], certification_type=org.bls, issued_on=D(2025, 9, 5), card_number="", issuer=""
     )
 
     report = run([credential_row("E1", "BLS", "2025-09-05", card="AHA-9", issuer="Red Cross")], hr_admin)
@@ -149,7 +147,7 @@ def test_each_kind_of_bad_row_is_named_with_its_row_and_column(staff, hr_admin, 
     )
 
     assert messages(report) == [
-        (3, "certification", "Unknown certification code 'XYZ'; the codes are: ACLS, BLS, LIFE."),
+        (3, "certification", "Unknown certification code 'XYZ'; the codes are: ACLS, BLS, CPR, LIFE."),
         (4, "employee_number", "No employee has the number 'E404'; import the staff file first."),
         (5, "expires_on", "The expiry date 2025-01-31 is before the issue date 2025-09-05."),
         (6, "issued_on", "'05/09/2025' is not a date in the format YYYY-MM-DD (%Y-%m-%d)."),
@@ -177,8 +175,8 @@ def test_one_bad_row_among_thousands_imports_nothing_and_names_the_row(org, hr_a
             employee_number=f"N{i}",
             first_name="F",
             last_name="L",
-            role=org["rn"],
-            department=org["ED"],
+            role=org.nurse,
+            department=org.ed,
             hired_on=D(2020, 1, 1),
             assigned_on=D(2020, 1, 1),
         )
@@ -201,8 +199,8 @@ def test_the_query_count_does_not_grow_with_rows(org, hr_admin, recomputes):
             employee_number=f"N{i}",
             first_name="F",
             last_name="L",
-            role=org["rn"],
-            department=org["ED"],
+            role=org.nurse,
+            department=org.ed,
             hired_on=D(2020, 1, 1),
             assigned_on=D(2020, 1, 1),
         )
@@ -276,7 +274,7 @@ def test_on_postgresql_new_cards_and_their_history_are_copied_with_ids_from_the_
 def test_on_postgresql_a_card_that_appeared_since_the_check_refuses_the_whole_copy(
     postgres, org, staff, hr_admin, recomputes, monkeypatch
 ):
-    factories.CredentialFactory(employee=staff[1], certification_type=org["BLS"], issued_on=D(2025, 9, 5))
+    factories.CredentialFactory(employee=staff[1], certification_type=org.bls, issued_on=D(2025, 9, 5))
     original = CredentialImport.look_up
 
     def look_up_missing_the_stored_card(importer, batch):
@@ -294,7 +292,7 @@ def test_on_postgresql_a_card_that_appeared_since_the_check_refuses_the_whole_co
 
 def test_repeats_are_found_across_batches_and_name_the_first_row(org, staff, hr_admin, recomputes, monkeypatch):
     card = factories.CredentialFactory(
-        employee=staff[0], certification_type=org["BLS"], issued_on=D(2025, 9, 1), card_number="AHA-7"
+        employee=staff[0], certification_type=org.bls, issued_on=D(2025, 9, 1), card_number="AHA-7"
     )
     monkeypatch.setattr(importer, "BATCH_SIZE", 2)
 

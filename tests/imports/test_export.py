@@ -38,15 +38,15 @@ def reimport(data, kind, user, *, what="staff", **options):
 @pytest.fixture
 def people(org):
     morgan = factories.UserFactory(username="morgan")
-    org["ED"].managers.add(morgan, factories.UserFactory(username="avery"))
+    org.ed.managers.add(morgan, factories.UserFactory(username="avery"))
     ana = factories.EmployeeFactory(
         employee_number="E1",
         first_name="Zoë",
         last_name="O'Brien",
         email="zoe@example.org",
         user=factories.UserFactory(username="zoe"),
-        role=org["rn"],
-        department=org["ED"],
+        role=org.nurse,
+        department=org.ed,
         hired_on=D(2020, 1, 6),
         assigned_on=D(2022, 5, 1),
     )
@@ -55,14 +55,14 @@ def people(org):
         first_name="Ben",
         last_name="-Dash",
         email="",
-        role=org["paramedic"],
-        department=org["ICU"],
+        role=org.paramedic,
+        department=org.icu,
         hired_on=D(2019, 3, 1),
         terminated_on=D(2025, 12, 31),
     )
     factories.CredentialFactory(
         employee=ana,
-        certification_type=org["BLS"],
+        certification_type=org.bls,
         issued_on=D(2025, 9, 5),
         expires_on=D(2027, 9, 30),
         card_number="+123",
@@ -70,7 +70,7 @@ def people(org):
     )
     factories.CredentialFactory(
         employee=ana,
-        certification_type=org["LIFE"],
+        certification_type=org.life,
         issued_on=D(2010, 1, 1),
         expires_on=None,
         verification="pending",
@@ -78,7 +78,7 @@ def people(org):
     )
     factories.CredentialFactory(
         employee=ben,
-        certification_type=org["ACLS"],
+        certification_type=org.acls,
         issued_on=D(2025, 1, 10),
         expires_on=D(2027, 1, 31),
         verification="rejected",
@@ -92,7 +92,7 @@ def test_the_staff_export_has_the_import_layout(people):
 
     assert lines == [
         "employee_number,first_name,last_name,email,username,role,department,manager,hired_on,assigned_on,terminated_on",
-        "E1,Zoë,O'Brien,zoe@example.org,zoe,registered-nurse,ED,avery; morgan,2020-01-06,2022-05-01,",
+        "E1,Zoë,O'Brien,zoe@example.org,zoe,rn,ED,avery; morgan,2020-01-06,2022-05-01,",
         "E2,Ben,'-Dash,,,paramedic,ICU,,2019-03-01,2019-03-01,2025-12-31",
     ]
 
@@ -115,7 +115,7 @@ def test_a_us_dated_latin1_export_imports_back_with_the_same_options(people, hr_
 
 
 def test_a_value_latin1_cannot_hold_is_refused_rather_than_mangled(org):
-    factories.EmployeeFactory(employee_number="E1", first_name="Nguyễn", role=org["rn"], department=org["ED"])
+    factories.EmployeeFactory(employee_number="E1", first_name="Nguyễn", role=org.nurse, department=org.ed)
 
     with pytest.raises(exporting.ExportError, match="Row 2 has 'ễ', which latin-1 cannot store"):
         export("csv", encoding="latin-1")
@@ -124,7 +124,7 @@ def test_a_value_latin1_cannot_hold_is_refused_rather_than_mangled(org):
 def test_a_value_latin1_cannot_hold_is_named_by_its_row_in_a_later_batch(org, monkeypatch):
     monkeypatch.setattr(exporting, "CSV_BATCH", 2)
     for number, name in enumerate(["Ana", "Ben", "Nguyễn", "Dee"], start=1):
-        factories.EmployeeFactory(employee_number=f"E{number}", first_name=name, role=org["rn"], department=org["ED"])
+        factories.EmployeeFactory(employee_number=f"E{number}", first_name=name, role=org.nurse, department=org.ed)
 
     with pytest.raises(exporting.ExportError, match="Row 4 has 'ễ', which latin-1 cannot store"):
         export("csv", encoding="latin-1")

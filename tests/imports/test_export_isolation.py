@@ -23,13 +23,13 @@ D = datetime.date
 
 @pytest.fixture
 def ana_and_unreadable_ben(org, postgres):
-    factories.RequirementFactory(role=org["rn"], any_of=[org["BLS"]])
-    ana = factories.EmployeeFactory(employee_number="E1", last_name="Silva", role=org["rn"], department=org["ED"])
-    ben = factories.EmployeeFactory(employee_number="E2", last_name="Costa", role=org["rn"], department=org["ED"])
+    factories.RequirementFactory(role=org.nurse, any_of=[org.bls])
+    ana = factories.EmployeeFactory(employee_number="E1", last_name="Silva", role=org.nurse, department=org.ed)
+    ben = factories.EmployeeFactory(employee_number="E2", last_name="Costa", role=org.nurse, department=org.ed)
     for person in (ana, ben):
         # Lapsed, so both are on the attention list too.
         factories.CredentialFactory(
-            employee=person, certification_type=org["BLS"], issued_on=D(2022, 1, 5), expires_on=D(2024, 1, 31)
+            employee=person, certification_type=org.bls, issued_on=D(2022, 1, 5), expires_on=D(2024, 1, 31)
         )
     compliance.scan_run()
     with unchecked():

@@ -82,7 +82,7 @@ def test_a_confirmed_import_runs_as_a_job_and_its_user_is_told(hr, hr_admin, org
 
 def test_a_refused_import_reports_its_rows_to_the_page_and_the_email(hr, hr_admin, org, recomputes):
     preview = upload(hr, "employee", staff_file("E1"), "staff.csv")
-    org["rn"].delete()  # between the preview and the job: the row no longer checks
+    org.nurse.delete()  # between the preview and the job: the row no longer checks
 
     confirm(hr, "employee", preview)
 
@@ -99,7 +99,7 @@ def test_a_refused_import_reports_its_rows_to_the_page_and_the_email(hr, hr_admi
 def test_a_job_that_crashes_imports_nothing_and_says_so(hr, org, recomputes, monkeypatch):
     def crashes(**kwargs):
         kwargs["progress"]("importing", 1)
-        factories.EmployeeFactory(employee_number="HALF", role=org["rn"], department=org["ED"])
+        factories.EmployeeFactory(employee_number="HALF", role=org.nurse, department=org.ed)
         raise MemoryError("out of memory")
 
     monkeypatch.setitem(jobs.IMPORTERS, "staff", crashes)

@@ -31,7 +31,7 @@ def test_a_staff_row_from_year_one_is_refused(org, hr_admin, recomputes):
     [("0001-01-01", "", "issued_on"), ("2025-01-10", "9999-12-31", "expires_on"), ("1925-03-01", "", "issued_on")],
 )
 def test_a_card_with_an_implausible_date_is_refused(org, hr_admin, recomputes, issued, expires, column):
-    factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"])
+    factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed)
     rows = [credential_row("E1", "BLS", issued, expires=expires)]
 
     report = credentials_import(file=csv_file(csv_rows(CREDENTIAL_HEADER, rows)), user=hr_admin, dry_run=False)

@@ -45,12 +45,12 @@ def test_it_creates_employees_from_a_csv_file(org, hr_admin, recomputes):
     assert report.ok and report.committed
     assert (report.new, report.changed, report.unchanged) == (2, 0, 0)
     ana = Employee.objects.get(employee_number="E1")
-    assert (ana.first_name, ana.email, ana.role, ana.department) == ("Ana", "ana@example.org", org["rn"], org["ED"])
+    assert (ana.first_name, ana.email, ana.role, ana.department) == ("Ana", "ana@example.org", org.nurse, org.ed)
     assert ana.assigned_on == ana.hired_on == D(2024, 1, 15)
     ben = Employee.objects.get(employee_number="E2")
     assert (ben.role, ben.department, ben.assigned_on, ben.terminated_on) == (
-        org["paramedic"],
-        org["ICU"],
+        org.paramedic,
+        org.icu,
         D(2025, 2, 1),
         D(2026, 1, 31),
     )
@@ -82,8 +82,8 @@ def test_reimporting_the_same_file_changes_nothing(org, hr_admin, recomputes):
 def test_it_updates_changed_employees_and_records_the_importing_user(org, hr_admin, recomputes):
     employee = factories.EmployeeFactory(
         employee_number="E1",
-        role=org["rn"],
-        department=org["ED"],
+        role=org.nurse,
+        department=org.ed,
         hired_on=D(2024, 1, 15),
         last_name="Silva",
         first_name="Ana",
@@ -95,7 +95,7 @@ def test_it_updates_changed_employees_and_records_the_importing_user(org, hr_adm
 
     assert (report.new, report.changed) == (1, 1)
     employee.refresh_from_db()
-    assert (employee.last_name, employee.department, employee.assigned_on) == ("Silva-Costa", org["ICU"], D(2026, 3, 1))
+    assert (employee.last_name, employee.department, employee.assigned_on) == ("Silva-Costa", org.icu, D(2026, 3, 1))
     latest = employee.history.latest()
     assert (latest.history_type, latest.history_user, latest.history_change_reason) == (
         "~",
@@ -111,16 +111,16 @@ def test_it_updates_changed_employees_and_records_the_importing_user(org, hr_adm
 def test_it_queues_one_recompute_for_all_affected_employees(org, hr_admin, recomputes):
     unchanged = factories.EmployeeFactory(
         employee_number="E9",
-        role=org["rn"],
-        department=org["ED"],
+        role=org.nurse,
+        department=org.ed,
         hired_on=D(2024, 1, 15),
         first_name="Ana",
         last_name="Silva",
     )
     changed = factories.EmployeeFactory(
         employee_number="E8",
-        role=org["rn"],
-        department=org["ED"],
+        role=org.nurse,
+        department=org.ed,
         hired_on=D(2024, 1, 15),
         first_name="Old",
         last_name="Silva",
@@ -149,8 +149,8 @@ def test_a_blank_cell_keeps_the_stored_value(org, hr_admin, recomputes):
         last_name="Silva",
         user=user,
         email="ana@example.org",
-        role=org["rn"],
-        department=org["ED"],
+        role=org.nurse,
+        department=org.ed,
         hired_on=D(2024, 1, 15),
         terminated_on=D(2026, 1, 1),
     )
@@ -168,13 +168,13 @@ def test_columns_left_out_are_left_alone(org, hr_admin, recomputes):
         first_name="Ana",
         last_name="Silva",
         email="ana@example.org",
-        role=org["rn"],
-        department=org["ED"],
+        role=org.nurse,
+        department=org.ed,
         hired_on=D(2024, 1, 15),
     )
     header = "employee_number,first_name,last_name,role,department,hired_on"
 
-    report = run([["E1", "Ana", "Silva", "registered-nurse", "ED", "2024-01-15"]], hr_admin, header=header)
+    report = run([["E1", "Ana", "Silva", "rn", "ED", "2024-01-15"]], hr_admin, header=header)
 
     assert report.unchanged == 1
     assert Employee.objects.get().email == "ana@example.org"
@@ -191,18 +191,18 @@ def test_it_links_logins_and_adds_department_managers(org, hr_admin, recomputes)
 
     assert report.ok and report.new == 2
     assert Employee.objects.get(employee_number="E1").user == ana
-    assert set(org["ED"].managers.values_list("username", flat=True)) == {"morgan", "riley"}
+    assert set(org.ed.managers.values_list("username", flat=True)) == {"morgan", "riley"}
     assert report.notes == ["morgan, riley will manage Emergency Department."]
-    entry = LogEntry.objects.get(object_id=str(org["ED"].pk))
+    entry = LogEntry.objects.get(object_id=str(org.ed.pk))
     assert entry.user == hr_admin and "morgan, riley" in entry.change_message
     assert run([staff_row("E1", username="ana", manager="morgan")], hr_admin).unchanged == 1
-    assert morgan.managed_departments.get() == org["ED"]
+    assert morgan.managed_departments.get() == org.ed
 
 
 def test_each_kind_of_bad_row_is_named_with_its_row_and_column(org, hr_admin, recomputes):
     factories.UserFactory(username="taken")
     linked = factories.UserFactory(username="linked")
-    factories.EmployeeFactory(employee_number="OTHER", user=linked, role=org["rn"], department=org["ED"])
+    factories.EmployeeFactory(employee_number="OTHER", user=linked, role=org.nurse, department=org.ed)
 
     report = run(
         [
@@ -222,8 +222,8 @@ def test_each_kind_of_bad_row_is_named_with_its_row_and_column(org, hr_admin, re
     )
 
     assert messages(report) == [
-        (3, "role", "Unknown role 'surgeon'; the codes are: paramedic, registered-nurse."),
-        (4, "department", "Unknown department 'MARS'; the codes are: ED, ICU."),
+        (3, "role", "Unknown role 'surgeon'; the codes are: paramedic, rn."),
+        (4, "department", "Unknown department 'MARS'; the codes are: ED, ICU, WARD."),
         (5, "manager", "Unknown manager 'nobody': no login has that username."),
         (6, "hired_on", "'15/01/2024' is not a date in the format YYYY-MM-DD (%Y-%m-%d)."),
         (7, "employee_number", "Employee number E1 appears again in this file (first on row 2)."),
@@ -240,30 +240,30 @@ def test_each_kind_of_bad_row_is_named_with_its_row_and_column(org, hr_admin, re
 
 
 def test_a_transfer_needs_its_assignment_date(org, hr_admin, recomputes):
-    factories.EmployeeFactory(employee_number="E1", role=org["rn"], department=org["ED"], hired_on=D(2024, 1, 15))
+    factories.EmployeeFactory(employee_number="E1", role=org.nurse, department=org.ed, hired_on=D(2024, 1, 15))
 
     report = run([staff_row("E1", department="ICU")], hr_admin)
 
     assert messages(report) == [
         (2, "assigned_on", "The role or department changes: give the day the new assignment starts.")
     ]
-    assert Employee.objects.get().department == org["ED"]
+    assert Employee.objects.get().department == org.ed
 
 
 def test_a_missing_required_column_imports_nothing(org, hr_admin, recomputes):
     header = "employee_number,first_name,last_name,role,department"
 
-    report = run([["E1", "Ana", "Silva", "registered-nurse", "ED"]], hr_admin, header=header)
+    report = run([["E1", "Ana", "Silva", "rn", "ED"]], hr_admin, header=header)
 
     assert messages(report) == [(1, "hired_on", "Required column 'hired_on' is missing.")]
     assert not Employee.objects.exists()
 
 
 def test_codes_match_case_insensitively_when_unambiguous(org, hr_admin, recomputes):
-    report = run([staff_row("E1", role="Registered-Nurse", department="ed")], hr_admin)
+    report = run([staff_row("E1", role="RN", department="ed")], hr_admin)
 
     assert report.ok
-    assert Employee.objects.get().department == org["ED"]
+    assert Employee.objects.get().department == org.ed
 
 
 def test_imported_staff_get_logins_and_a_reimport_makes_no_duplicates(org, hr_admin, recomputes):
