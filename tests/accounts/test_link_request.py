@@ -183,3 +183,16 @@ def test_the_sender_finds_the_logins_of_a_whole_batch_in_one_query(client):
 
     assert report.sent == 6
     assert len([q for q in queries if 'FROM "auth_user"' in q["sql"]]) == 1
+
+
+def test_hr_gets_a_password_reset_but_never_a_sign_in_link(client):
+    factories.UserFactory(username="margaret", email="margaret@example.org", is_superuser=True)
+    ask(client, "margaret@example.org")
+    ask(client, "margaret@example.org", RESET)
+
+    delivery.outbox_deliver()
+
+    (message,) = mail.outbox
+    assert message.subject == "Choose a new credtrack password" and message.to == ["margaret@example.org"]
+    assert "Choose a new password for margaret:" in message.body
+    assert "/accounts/link/" not in message.body
