@@ -72,7 +72,7 @@ def test_a_cached_tally_is_not_read_once_the_periods_change(population, catalogu
     before = periods.counts_on(TODAY)
     for employee in Employee.objects.all():
         factories.CredentialFactory(
-            employee=employee, certification_type=catalogue["BLS"], issued_on=TODAY, expires_on=D(2028, 6, 30)
+            employee=employee, certification_type=catalogue.bls, issued_on=TODAY, expires_on=D(2028, 6, 30)
         )
     timeline_store.rebuild_people(employee_ids=Employee.objects.values_list("id", flat=True))
     assert periods.counts_on(TODAY) == engine_counts(TODAY, None) != before

@@ -121,17 +121,17 @@ def test_a_requirement_change_rebuilds_only_the_people_it_reaches(catalogue, dja
     nurse = ed_nurse(catalogue, bls_expires=D(2027, 5, 31))
     # Moved out of the ED last month: the new requirement never applied to them, but they are checked.
     moved = ed_nurse(catalogue, bls_expires=D(2027, 5, 31))
-    moved.department, moved.assigned_on = catalogue["ward"], D(2026, 5, 1)
+    moved.department, moved.assigned_on = catalogue.ward, D(2026, 5, 1)
     moved.save()
     others = [
-        factories.EmployeeFactory(role=catalogue["teacher"], department=catalogue["school"]),
-        factories.EmployeeFactory(role=catalogue["rn"], department=catalogue["ward"]),
+        factories.EmployeeFactory(role=catalogue.teacher, department=catalogue.school),
+        factories.EmployeeFactory(role=catalogue.nurse, department=catalogue.ward),
     ]
     timeline_store.rebuild_all()
     kept = set(EmployeePeriod.objects.filter(employee__in=others).values_list("id", flat=True))
 
     with django_capture_on_commit_callbacks(execute=True):
-        new = factories.RequirementFactory(role=catalogue["rn"], department=catalogue["ed"], any_of=[catalogue["CPR"]])
+        new = factories.RequirementFactory(role=catalogue.nurse, department=catalogue.ed, any_of=[catalogue.cpr])
 
     assert timeline_store.requirement_reach(
         requirement_id=new.id, role_id=new.role_id, department_id=new.department_id
