@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from apps.certifications.models import Requirement
-from apps.compliance import engine, periods, selectors
+from apps.compliance import engine, periods, read, selectors
 from apps.compliance.engine import Status
 from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
 from apps.core import clock
@@ -345,29 +345,6 @@ def computed_answers_page(page: list[tuple[int, engine.EmployeeResult]], day: da
     return [_computed_answer(employees[pk], day, result, codes) for pk, result in page]
 
 
-@dataclass
-class Rollup:
-    group: Department | Role
-    counts: Counter = field(default_factory=Counter)
-    lapsing: int | None = None
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def compliant(self) -> int:
-        return sum(n for status, n in self.counts.items() if Status(status).is_compliant)
-
-    @property
-    def rate(self) -> float | None:
-        return round(self.compliant / self.total, 4) if self.total else None
-
-    @property
-    def status_counts(self) -> dict[str, int]:
-        return {status.value: self.counts.get(status.value, 0) for status in Status}
-
-
 def rollups(
     scope: Scope,
     dimension: Dimension,
@@ -375,23 +352,25 @@ def rollups(
     as_of: datetime.date | None = None,
     forecast_days: int | None = None,
     department: Department | None = None,
-) -> tuple[list[Rollup], str, ComplianceRun | None, datetime.date]:
+) -> tuple[list[tuple[Department | Role, read.Tally]], str, ComplianceRun | None, datetime.date]:
     """Employees per overall status, per department or role: stored (current run), or for as_of read from
-    the stored periods when they cover it (computed otherwise). Returns (groups, source, run, day).
+    the stored periods when they cover it (computed otherwise). Returns ((group, tally) pairs, source, run, day).
 
     Groups are what the scope sees: its departments (every one of them, even empty), or the roles
-    its people hold. With forecast_days, `lapsing` counts who lapses within that horizon.
+    its people hold. With forecast_days, each tally's `lapsing` counts who lapses within that horizon.
+    A manager's roll-up is of the people they oversee, never themselves: today's (leavers gone after their
+    last day) for the stored results, and whoever was in their departments on the day asked otherwise.
     """
     group_field = f"{dimension}_id"
-    scope = Scope(scope.organisation, scope.department_ids, None)  # a manager's roll-up is of their departments
     run = selectors.current_run() if as_of is None else None
     day = run.as_of if run else (as_of or clock.today())
     counts: dict[int, Counter] = defaultdict(Counter)
     lapsing: dict[int, set[int]] = defaultdict(set)
     use_periods = periods.covers(day, until=day + datetime.timedelta(days=forecast_days or 0))
+    on_any_day, department_ids = scoping.overseen_employees_on_any_day(scope)
     if use_periods:
         # Counted by the department or role each person had on `day`, as the computed answer is.
-        where = periods.scope_condition(scope)
+        where = Q() if department_ids is None else Q(department_id__in=department_ids)
         if department is not None:
             where &= Q(department_id=department.pk)
         if run is None:
@@ -405,12 +384,18 @@ def rollups(
             ):
                 lapsing[key].add(employee_id)
     if run is not None:
-        stored = EmployeeStatus.objects.filter(stored_scope(scope, department), run=run)
+        stored = EmployeeStatus.objects.filter(run=run, employee__in=scoping.overseen_employees(scope).values("id"))
+        if department is not None:
+            stored = stored.filter(employee__department=department)
         for row in stored.values(f"employee__{group_field}", "status").annotate(n=Count("id")).order_by():
             counts[row[f"employee__{group_field}"]][row["status"]] += row["n"]
     if not use_periods and (run is None or forecast_days):
         catalogue = selectors.load_catalogue(day) if forecast_days else None
-        for facts, result in evaluate_in_scope(scope, day, department=department):
+        if department is not None:
+            on_any_day = on_any_day.filter(in_departments_on([department.pk]))
+        for facts, result in selectors.evaluate(on_any_day, day, department_ids):
+            if department is not None and facts.department_id != department.pk:
+                continue
             key = getattr(facts, group_field)
             if run is None:
                 counts[key][result.status.value] += 1
@@ -421,14 +406,20 @@ def rollups(
             ):
                 lapsing[key].add(facts.id)
     groups = _groups(scope, dimension, set(counts), department)
-    rollups = []
-    for group in groups:
-        rollup = Rollup(group=group, counts=counts.get(group.pk, Counter()))
-        if forecast_days:
-            rollup.lapsing = len(lapsing.get(group.pk, ()))
-        rollups.append(rollup)
+    tallies = [
+        (
+            group,
+            read.Tally(
+                group.pk,
+                group.name,
+                counts.get(group.pk, Counter()),
+                len(lapsing.get(group.pk, ())) if forecast_days else None,
+            ),
+        )
+        for group in groups
+    ]
     source = "stored" if run else ("periods" if use_periods else "computed")
-    return rollups, source, run, day
+    return tallies, source, run, day
 
 
 def stored_scope(scope: Scope, department: Department | None = None) -> Q:

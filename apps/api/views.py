@@ -23,7 +23,13 @@ from apps.compliance.models import EmployeeStatus, RequirementPeriod, Requiremen
 from apps.core import clock
 from apps.notifications.models import Notification
 from apps.organisation.models import Employee, Role
-from apps.organisation.scoping import employed_today, request_scope, visible_departments, visible_employees
+from apps.organisation.scoping import (
+    employed_today,
+    request_scope,
+    visible_condition,
+    visible_departments,
+    visible_employees,
+)
 
 from . import filters, selectors, serializers
 from .permissions import InScope, ManagerOrHR, may_write
@@ -233,16 +239,11 @@ class CredentialViewSet(CrudViewSet):
     write_permissions = {"verify": "change", "reject": "change"}
 
     def get_queryset(self):
-        credentials = Credential.objects.select_related("certification_type", "verified_by")
-        scope = self.scope
-        if scope.organisation:
-            return credentials
-        condition = Q(pk__in=[])
-        if scope.department_ids:
-            condition |= Q(employee__department_id__in=scope.department_ids)
-        if scope.employee_id:
-            condition |= Q(employee_id=scope.employee_id)
-        return credentials.filter(condition)
+        # The cards of the people the scope may open (HR: anyone, leavers included; managers: their people until
+        # their last day; staff: their own).
+        return Credential.objects.filter(visible_condition(self.scope, via="employee__")).select_related(
+            "certification_type", "verified_by"
+        )
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -386,14 +387,14 @@ class RollupViewSet(ApiViewSet):
         )
         results = [
             {
-                self.dimension: rollup.group,
-                "total": rollup.total,
-                "counts": rollup.status_counts,
-                "compliant": rollup.compliant,
-                "rate": rollup.rate,
-                "lapsing": rollup.lapsing,
+                self.dimension: group,
+                "total": tally.total,
+                "counts": tally.status_counts,
+                "compliant": tally.compliant,
+                "rate": None if tally.rate is None else round(tally.rate, 4),
+                "lapsing": tally.lapsing,
             }
-            for rollup in groups
+            for group, tally in groups
         ]
         body = {"as_of": day, "source": source, "run": run.pk if run else None}
         return Response(self.output_serializer({**body, "results": results}).data)
@@ -530,13 +531,8 @@ class OutboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
+        # Emails about the people the scope may open, and those addressed to the user (a manager's digests).
         emails = Notification.objects.select_related("user")
-        scope = self.scope
-        if scope.organisation:
+        if self.scope.organisation:
             return emails
-        condition = Q(user_id=self.request.user.pk)
-        if scope.department_ids:
-            condition |= Q(employee__department_id__in=scope.department_ids)
-        if scope.employee_id:
-            condition |= Q(employee_id=scope.employee_id)
-        return emails.filter(condition)
+        return emails.filter(Q(user_id=self.request.user.pk) | visible_condition(self.scope, via="employee__"))

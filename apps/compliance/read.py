@@ -18,10 +18,13 @@ from __future__ import annotations
 import datetime
 import enum
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from apps.certifications.models import Requirement
 
 from . import periods
+from .engine import COMPLIANT_STATUSES, Status
 
 
 class Source(enum.StrEnum):
@@ -47,3 +50,38 @@ def requirement_any_of() -> defaultdict[int, frozenset[int]]:
     ):
         sets[requirement_id].add(type_id)
     return defaultdict(frozenset, {key: frozenset(value) for key, value in sets.items()})
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts by status for one slice (a department, a role, a certification type, or everyone): people, or
+    requirement rows when the slice is a certification type. Pages, the API and the digests count with it."""
+
+    key: int
+    label: str
+    counts: Mapping[str, int]
+    lapsing: int | None = None  # with a forecast: the people in the slice who lapse within it
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def compliant(self) -> int:
+        return sum(n for status, n in self.counts.items() if Status(status) in COMPLIANT_STATUSES)
+
+    @property
+    def not_compliant(self) -> int:
+        return self.total - self.compliant
+
+    @property
+    def rate(self) -> float | None:
+        return self.compliant / self.total if self.total else None
+
+    def count(self, status: Status) -> int:
+        return self.counts.get(status.value, 0)
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """Every status, zero included."""
+        return {status.value: self.count(status) for status in Status}

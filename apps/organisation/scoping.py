@@ -113,6 +113,12 @@ def visible_departments(scope: Scope) -> QuerySet[Department]:
     return Department.objects.filter(pk__in=scope.department_ids)
 
 
+def visible_condition(scope: Scope, *, via: str = "") -> Q:
+    """`visible_employees` as a filter on rows pointing at an employee (`via="employee__"`: their cards, the
+    emails about them): HR's is empty (no narrowing), so never OR it with another condition."""
+    return employee_condition(scope, via=via, include_left=scope.organisation)
+
+
 def visible_employee_or_404(scope: Scope, pk) -> Employee:
     try:
         return visible_employees(scope).get(pk=pk)

@@ -21,8 +21,10 @@ from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
+from apps.compliance.read import Tally
+
 from .matrix import Band, band
-from .selectors import Tally, TrendPoint
+from .selectors import TrendPoint
 
 # Dark enough on white for WCAG AA text contrast; the charts never rely on colour alone (the tables say it all).
 STYLE = Style(

@@ -21,6 +21,7 @@ from apps.compliance import periods, read
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import ATTENTION_STATUSES, COMPLIANT_STATUSES, Lapse, RequirementResult, Status
 from apps.compliance.models import ComplianceRun, EmployeeStatus, RequirementPeriod, RequirementStatus, Snapshot
+from apps.compliance.read import Tally
 from apps.core import clock
 from apps.notifications.models import Notification
 from apps.organisation.models import Department, Employee, EmployeeQuerySet, Role
@@ -43,34 +44,6 @@ class Filters:
     def narrows_people(self) -> bool:
         """Filters the trend cannot follow: snapshots are kept per department, not per role, status or card."""
         return bool(self.role_id or self.status or self.certification_id)
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Counts by status for one slice (a department, a role, a certification type, or everyone)."""
-
-    key: int
-    label: str
-    counts: Mapping[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def compliant(self) -> int:
-        return sum(n for status, n in self.counts.items() if Status(status) in COMPLIANT_STATUSES)
-
-    @property
-    def not_compliant(self) -> int:
-        return self.total - self.compliant
-
-    @property
-    def rate(self) -> float | None:
-        return self.compliant / self.total if self.total else None
-
-    def count(self, status: Status) -> int:
-        return self.counts.get(status.value, 0)
 
 
 @dataclass(frozen=True)
