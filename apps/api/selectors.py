@@ -7,16 +7,17 @@ scope and arranges, in a fixed number of queries whatever the number of people.
 from __future__ import annotations
 
 import datetime
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.certifications.models import Requirement
 from apps.compliance import engine, periods, read, selectors
 from apps.compliance.engine import Status
 from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
+from apps.compliance.read import groups
 from apps.core import clock
 from apps.organisation import scoping
 from apps.organisation.models import Department, Employee, Role
@@ -136,24 +137,31 @@ _REQUIREMENT_VALUES = (
 def employee_compliance(
     employee: Employee, *, as_of: datetime.date | None = None, forecast_days: int | None = None
 ) -> EmployeeAnswer:
-    """The stored answer of the current run, or (as_of given, or no run yet) the one computed for that day."""
-    run = selectors.current_run() if as_of is None else None
-    if as_of is not None and periods.covers(as_of):
-        answer = _period_answer(employee, as_of)
-    elif run is None:
-        day = as_of or clock.today()
-        history = selectors.load_catalogue_history()  # once: the rules and the labels of that day
-        results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day, catalogues=history))
-        result = next(iter(results.values()), None)
-        answer = _computed_answer(employee, day, result, certification_codes_on(day, history) if result else {})
+    """The answer from where the read model's rule says (`read.source_for`): the current run's stored answer
+    (no as_of, or as_of today), the periods when they reach as_of, or the one computed for that day."""
+    today = clock.today()
+    run = selectors.current_run()
+    source = read.source_for(as_of, today=today, run_exists=run is not None)
+    if source == read.Source.PERIODS:
+        answer = _period_answer(employee, as_of or today)
+    elif source == read.Source.COMPUTED:
+        answer = _computed_now(employee, as_of or today)
     else:
+        assert run is not None  # source_for answers STORED only with a run
         answer = _stored_answers([employee], run)[employee.pk]
         if answer.status is None and employee.is_employed_on(run.as_of):
             # Not in the run yet (hired since, and the recompute is still queued): answer live.
-            return employee_compliance(employee, as_of=clock.today(), forecast_days=forecast_days)
+            answer = _computed_now(employee, today)
     if forecast_days:
         answer.forecast = _forecast(Employee.objects.filter(pk=employee.pk), answer.as_of, forecast_days)
     return answer
+
+
+def _computed_now(employee: Employee, day: datetime.date) -> EmployeeAnswer:
+    history = selectors.load_catalogue_history()  # once: the rules and the labels of that day
+    results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day, catalogues=history))
+    result = next(iter(results.values()), None)
+    return _computed_answer(employee, day, result, certification_codes_on(day, history) if result else {})
 
 
 def _period_answer(employee: Employee, day: datetime.date) -> EmployeeAnswer:
@@ -353,73 +361,25 @@ def rollups(
     forecast_days: int | None = None,
     department: Department | None = None,
 ) -> tuple[list[tuple[Department | Role, read.Tally]], str, ComplianceRun | None, datetime.date]:
-    """Employees per overall status, per department or role: stored (current run), or for as_of read from
-    the stored periods when they cover it (computed otherwise). Returns ((group, tally) pairs, source, run, day).
+    """The read model's counts per department or role (`read.groups.counts_by`) for the people the scope oversees,
+    as ((group, tally) pairs, source, run, day).
 
     Groups are what the scope sees: its departments (every one of them, even empty), or the roles
     its people hold. With forecast_days, each tally's `lapsing` counts who lapses within that horizon.
-    A manager's roll-up is of the people they oversee, never themselves: today's (leavers gone after their
-    last day) for the stored results, and whoever was in their departments on the day asked otherwise.
     """
-    group_field = f"{dimension}_id"
-    run = selectors.current_run() if as_of is None else None
-    day = run.as_of if run else (as_of or clock.today())
-    counts: dict[int, Counter] = defaultdict(Counter)
-    lapsing: dict[int, set[int]] = defaultdict(set)
-    use_periods = periods.covers(day, until=day + datetime.timedelta(days=forecast_days or 0))
-    on_any_day, department_ids = scoping.overseen_employees_on_any_day(scope)
-    if use_periods:
-        # Counted by the department or role each person had on `day`, as the computed answer is.
-        where = Q() if department_ids is None else Q(department_id__in=department_ids)
-        if department is not None:
-            where &= Q(department_id=department.pk)
-        if run is None:
-            counts.update(periods.counts_on(day, where, by=group_field))
-        if forecast_days:
-            lapsing_people = periods.lapses_within(day, forecast_days, where).values("employee_id")
-            for key, employee_id in (
-                periods.employee_periods_on(day, where)
-                .filter(employee_id__in=lapsing_people)
-                .values_list(group_field, "employee_id")
-            ):
-                lapsing[key].add(employee_id)
-    if run is not None:
-        stored = EmployeeStatus.objects.filter(run=run, employee__in=scoping.overseen_employees(scope).values("id"))
-        if department is not None:
-            stored = stored.filter(employee__department=department)
-        for row in stored.values(f"employee__{group_field}", "status").annotate(n=Count("id")).order_by():
-            counts[row[f"employee__{group_field}"]][row["status"]] += row["n"]
-    if not use_periods and (run is None or forecast_days):
-        catalogue = selectors.load_catalogue(day) if forecast_days else None
-        if department is not None:
-            on_any_day = on_any_day.filter(in_departments_on([department.pk]))
-        for facts, result in selectors.evaluate(on_any_day, day, department_ids):
-            if department is not None and facts.department_id != department.pk:
-                continue
-            key = getattr(facts, group_field)
-            if run is None:
-                counts[key][result.status.value] += 1
-            if (
-                catalogue is not None
-                and forecast_days
-                and engine.forecast_employee(facts, catalogue, day, forecast_days)
-            ):
-                lapsing[key].add(facts.id)
-    groups = _groups(scope, dimension, set(counts), department)
+    counted = groups.counts_by(
+        read.People.overseen(scope),
+        f"{dimension}_id",
+        as_of=as_of,
+        today=clock.today(),
+        forecast_days=forecast_days,
+        department_id=department.pk if department is not None else None,
+    )
     tallies = [
-        (
-            group,
-            read.Tally(
-                group.pk,
-                group.name,
-                counts.get(group.pk, Counter()),
-                len(lapsing.get(group.pk, ())) if forecast_days else None,
-            ),
-        )
-        for group in groups
+        (group, counted.tally(group.pk, group.name))
+        for group in _groups(scope, dimension, set(counted.counts), department)
     ]
-    source = "stored" if run else ("periods" if use_periods else "computed")
-    return tallies, source, run, day
+    return tallies, counted.source.value, counted.run, counted.day
 
 
 def stored_scope(scope: Scope, department: Department | None = None) -> Q:

@@ -22,9 +22,9 @@ from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 from apps.compliance.read import Tally
+from apps.compliance.read.overview import TrendPoint
 
 from .matrix import Band, band
-from .selectors import TrendPoint
 
 # Dark enough on white for WCAG AA text contrast; the charts never rely on colour alone (the tables say it all).
 STYLE = Style(

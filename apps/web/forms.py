@@ -7,10 +7,11 @@ from PIL import Image, UnidentifiedImageError
 
 from apps.certifications.models import CertificationType
 from apps.certifications.validators import PROOF_MAX_BYTES, validate_proof_file
-from apps.compliance.engine import Status
+from apps.compliance.engine import ATTENTION_STATUSES, COMPLIANT_STATUSES, Status
+from apps.compliance.periods import RENEWAL_HORIZONS
+from apps.compliance.read import Filters
+from apps.compliance.read.overview import Catalogue
 from apps.core import clock, plausible
-
-from .selectors import ATTENTION_STATUSES, COMPLIANT_STATUSES, RENEWAL_HORIZONS, Catalogue, Filters
 
 
 def _offer(field: forms.Field, choices: list) -> None:

@@ -5,7 +5,7 @@ from django.utils.formats import date_format
 from apps.certifications.models import Requirement
 from apps.compliance.engine import Status
 
-from .selectors import RequirementLine
+from .selectors.person import RequirementLine
 
 
 def _today(line: RequirementLine) -> Requirement:

@@ -12,7 +12,7 @@ from apps.compliance.engine import Status
 from apps.core import clock
 from apps.organisation.models import Employee
 
-from .selectors import PersonCompliance
+from .selectors.person import PersonCompliance
 
 ALARM_DAYS_BEFORE = (30, 7)
 ONE_DAY = datetime.timedelta(days=1)

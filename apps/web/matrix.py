@@ -3,8 +3,7 @@ requirements that type can satisfy are met today, from the current run's stored 
 
 One GROUP BY query over the stored results (department, requirement, status), spread over each requirement's
 any-of set in Python, as the dashboard's "by certification" roll-up does: "BLS or CPR" counts under both.
-It reads through web.selectors' stored-result helpers only, so it follows them when they move into the
-compliance read model.
+It reads the stored results through the compliance read model's rows (`read.rows`).
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ from django.db.models import Count, QuerySet
 from apps.compliance import read
 from apps.compliance import selectors as compliance
 from apps.compliance.engine import COMPLIANT_STATUSES, Status
+from apps.compliance.read import Filters
+from apps.compliance.read.overview import Catalogue
+from apps.compliance.read.rows import stored_requirement_statuses
 from apps.organisation.models import Department, Employee
-
-from . import selectors
-from .selectors import Catalogue, Filters
 
 # Bands are a reading aid for HR, not a rule of the domain: every cell also says its rate and counts in words.
 GOOD_FROM = 0.95
@@ -83,7 +82,7 @@ class Matrix:
 
 def unit_certification_matrix(*, employees: QuerySet[Employee], catalogue: Catalogue, filters: Filters) -> Matrix:
     run = compliance.current_run()
-    results = selectors.stored_requirement_statuses(run, employees, filters)
+    results = stored_requirement_statuses(run, employees, filters)
     any_of = read.requirement_any_of()
     counts: dict[tuple[int, int], Counter] = defaultdict(Counter)
     for row in results.values("employee__department_id", "requirement_id", "status").annotate(n=Count("id")).order_by():

@@ -18,8 +18,8 @@ from django.template.loader import render_to_string
 from apps.certifications.models import Credential
 from apps.organisation.models import Employee
 
-from . import selectors
 from .cards import CardRow, card_rows
+from .selectors import person as selectors
 
 IMAGE_TYPES = {"image/jpeg", "image/png"}
 

@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from apps.compliance import history, timeline_store
 from apps.compliance.models import Snapshot
+from apps.compliance.read import overview as selectors
 from apps.core import clock
-from apps.web import selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db

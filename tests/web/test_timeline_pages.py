@@ -5,9 +5,11 @@ from django.urls import reverse
 
 from apps.compliance import timeline_store
 from apps.compliance.engine import Status
+from apps.compliance.read import Filters
+from apps.compliance.read import forecast as forecasting
+from apps.compliance.read import overview as overviews
 from apps.core import clock
 from apps.organisation import scoping
-from apps.web import selectors
 from tests import factories
 
 from .conftest import days
@@ -43,20 +45,20 @@ def figures(overview):
 @pytest.mark.parametrize("who", ["hr", "manager"])
 @pytest.mark.parametrize(
     "filters",
-    [selectors.Filters(), selectors.Filters(status=Status.EXPIRED), selectors.Filters(role_id=-1)],
+    [Filters(), Filters(status=Status.EXPIRED), Filters(role_id=-1)],
     ids=["all", "expired", "no-role"],
 )
 def test_the_overview_from_periods_is_the_engines(built, ago, who, filters):
     user = getattr(built, who)
     scope = scoping.scope_for(user)
     employees, department_ids = scoping.overseen_employees_on_any_day(scope)
-    catalogue = selectors.catalogue_for(scoping.visible_departments(scope))
+    catalogue = overviews.catalogue_for(scoping.visible_departments(scope))
     day = clock.today() - days(ago)
 
-    from_periods = selectors.overview_from_periods(
+    from_periods = overviews.overview_from_periods(
         department_ids=department_ids, filters=filters, catalogue=catalogue, day=day, today=clock.today()
     )
-    from_engine = selectors.overview_on(
+    from_engine = overviews.overview_on(
         employees=employees, department_ids=department_ids, filters=filters, catalogue=catalogue, day=day
     )
     assert figures(from_periods) == figures(from_engine)
@@ -64,28 +66,28 @@ def test_the_overview_from_periods_is_the_engines(built, ago, who, filters):
 
 def test_the_certification_filter_agrees_with_the_engine(built):
     scope = scoping.scope_for(built.hr)
-    catalogue = selectors.catalogue_for(scoping.visible_departments(scope))
-    filters = selectors.Filters(certification_id=built.acls.pk)
+    catalogue = overviews.catalogue_for(scoping.visible_departments(scope))
+    filters = Filters(certification_id=built.acls.pk)
     day = clock.today() - days(3)
     employees, _ = scoping.overseen_employees_on_any_day(scope)
     assert figures(
-        selectors.overview_from_periods(
+        overviews.overview_from_periods(
             department_ids=None, filters=filters, catalogue=catalogue, day=day, today=clock.today()
         )
     ) == figures(
-        selectors.overview_on(employees=employees, department_ids=None, filters=filters, catalogue=catalogue, day=day)
+        overviews.overview_on(employees=employees, department_ids=None, filters=filters, catalogue=catalogue, day=day)
     )
 
 
 def test_the_forecast_from_periods_is_the_engines(built):
     today = clock.today()
     for horizon in (30, 60, 90, 400):
-        from_periods = selectors.forecast_from_periods(
-            department_ids=None, filters=selectors.Filters(), day=today, horizon_days=horizon
+        from_periods = forecasting.forecast_from_periods(
+            department_ids=None, filters=Filters(), day=today, horizon_days=horizon
         )
-        from_engine = selectors.forecast_list(
+        from_engine = forecasting.forecast_list(
             employees=scoping.overseen_employees(scoping.scope_for(built.hr)),
-            filters=selectors.Filters(),
+            filters=Filters(),
             day=today,
             horizon_days=horizon,
         )

@@ -12,11 +12,14 @@ from apps.certifications.models import Credential
 from apps.compliance import periods, read
 from apps.compliance import selectors as compliance_selectors
 from apps.compliance.engine import Status
+from apps.compliance.read import forecast as forecasting
+from apps.compliance.read import overview as overviews
+from apps.compliance.read import rows
 from apps.core import clock
 from apps.organisation import problems, scoping
 from apps.organisation.models import DataProblem
 
-from .. import charts, selectors
+from .. import charts
 from ..exports import csv_response
 from ..forms import (
     AttentionForm,
@@ -29,6 +32,7 @@ from ..forms import (
     RenewalForm,
 )
 from ..matrix import BAND_WORDS, Band, unit_certification_matrix
+from ..selectors.audit import audit
 from ..templatetags.web_tags import requirement_label, tone
 from .common import oversight_or_404, paginate, render_page
 
@@ -37,7 +41,7 @@ GAP_WINDOW_DAYS = 90
 
 
 def _catalogue(request, scope):
-    return selectors.catalogue_for(scoping.visible_departments(scope))
+    return overviews.catalogue_for(scoping.visible_departments(scope))
 
 
 def _wants_csv(request) -> bool:
@@ -53,29 +57,12 @@ def dashboard(request):
     filters = form.filters()
     today = clock.today()
     day = form.cleaned_data.get("as_of") or today
-    source = read.source_for(day, today=today)
-    if source == read.Source.PERIODS:
-        _, department_ids = scoping.overseen_employees_on_any_day(scope)
-        overview = selectors.overview_from_periods(
-            department_ids=department_ids, filters=filters, catalogue=catalogue, day=day, today=today
-        )
-    elif source == read.Source.STORED:
-        overview = selectors.overview_today(
-            employees=scoping.overseen_employees(scope), filters=filters, catalogue=catalogue, day=day
-        )
-    else:
-        employees, department_ids = scoping.overseen_employees_on_any_day(scope)
-        overview = selectors.overview_on(
-            employees=employees, department_ids=department_ids, filters=filters, catalogue=catalogue, day=day
-        )
-    if filters.department_id:
-        trend_departments = [filters.department_id]
-    else:
-        trend_departments = None if scope.organisation else scope.department_ids
-    overview.trend = selectors.trend(department_ids=trend_departments, until=day)
-    gap_departments = [filters.department_id] if filters.department_id else trend_departments
-    gaps = selectors.gaps(
-        department_ids=gap_departments, start=day - datetime.timedelta(GAP_WINDOW_DAYS - 1), end=day, limit=10
+    people = read.People.overseen(scope)
+    overview = overviews.overview(people, filters=filters, catalogue=catalogue, day=day, today=today)
+    departments = [filters.department_id] if filters.department_id else people.department_ids
+    overview.trend = overviews.trend(department_ids=departments, until=day)
+    gaps = overviews.gaps(
+        department_ids=departments, start=day - datetime.timedelta(GAP_WINDOW_DAYS - 1), end=day, limit=10
     )
     statuses = list(Status)
     context = {
@@ -109,7 +96,7 @@ def employee_list(request):
     form = EmployeeListForm(request.GET, catalogue=_catalogue(request, scope), hr=scope.organisation)
     filters = form.filters()
     left = bool(form.cleaned_data.get("left"))
-    people = selectors.employee_list(
+    people = rows.employee_list(
         employees=scoping.overseen_employees(scope, include_left=left),
         left=left,
         filters=filters,
@@ -176,7 +163,7 @@ def _problem_csv(name: str, results):
 def attention(request):
     scope = oversight_or_404(request)
     form = AttentionForm(request.GET, catalogue=_catalogue(request, scope))
-    results = selectors.attention_list(employees=scoping.overseen_employees(scope), filters=form.filters())
+    results = rows.attention_list(employees=scoping.overseen_employees(scope), filters=form.filters())
     if _wants_csv(request):
         return _problem_csv("needs-attention", _exportable(results))
     return render_page(request, "web/attention.html", {"form": form, "page": paginate(request, results)})
@@ -188,8 +175,8 @@ def renewals(request):
     scope = oversight_or_404(request)
     form = RenewalForm(request.GET, catalogue=_catalogue(request, scope))
     filters = form.filters()
-    within = form.cleaned_data.get("within") or selectors.RENEWAL_HORIZONS[-1]
-    results = selectors.renewal_list(
+    within = form.cleaned_data.get("within") or periods.RENEWAL_HORIZONS[-1]
+    results = rows.renewal_list(
         employees=scoping.overseen_employees(scope),
         filters=filters,
         day=clock.today(),
@@ -228,26 +215,18 @@ def forecast(request):
     filters = form.filters()
     days = form.cleaned_data.get("days") or 90
     today = clock.today()
-    if periods.covers(today, until=today + datetime.timedelta(days)):
-        _, department_ids = scoping.overseen_employees_on_any_day(scope)
-        lapses = selectors.forecast_from_periods(
-            department_ids=department_ids, filters=filters, day=today, horizon_days=days
-        )
-    else:
-        lapses = selectors.forecast_list(
-            employees=scoping.overseen_employees(scope), filters=filters, day=today, horizon_days=days
-        )
+    lapses = forecasting.forecast(read.People.overseen(scope), filters=filters, day=today, horizon_days=days)
     if _wants_csv(request):
         return _problem_csv("forecast", _lapse_rows(lapses))
     page = paginate(request, lapses)
-    page.object_list = selectors.problem_rows([(lapse.employee_id, lapse) for lapse in page.object_list])
+    page.object_list = rows.problem_rows([(lapse.employee_id, lapse) for lapse in page.object_list])
     context = {"form": form, "days": days, "today": today, "horizon": today + datetime.timedelta(days), "page": page}
     return render_page(request, "web/forecast.html", context)
 
 
 def _lapse_rows(lapses, size: int = 2000):
     for start in range(0, len(lapses), size):
-        yield from selectors.problem_rows([(lapse.employee_id, lapse) for lapse in lapses[start : start + size]])
+        yield from rows.problem_rows([(lapse.employee_id, lapse) for lapse in lapses[start : start + size]])
 
 
 @require_safe
@@ -262,7 +241,7 @@ def audit_report(request):
         return render_page(request, "web/audit_form.html", {"form": form})
     department = next(d for d in catalogue.departments if d.pk == form.cleaned_data["department"])
     employees, _ = scoping.overseen_employees_on_any_day(scope)
-    report = selectors.audit(
+    report = audit(
         employees=employees,
         department=department,
         day=form.cleaned_data["as_of"],
@@ -301,11 +280,11 @@ def matrix_cell(request):
     if not form.is_valid():
         raise Http404("No such cell.")  # a department outside the viewer's scope is no valid choice
     filters = form.filters()
-    results = selectors.stored_requirement_statuses(
+    results = rows.stored_requirement_statuses(
         compliance_selectors.current_run(), scoping.overseen_employees(scope), filters
     )
     worst_first = Case(*(When(status=s.value, then=Value(-s.severity)) for s in Status), default=Value(0))
-    results = selectors.with_people(results).order_by(worst_first, "employee__last_name", "employee__first_name", "id")
+    results = rows.with_people(results).order_by(worst_first, "employee__last_name", "employee__first_name", "id")
     if _wants_csv(request):
         return _problem_csv("matrix-cell", _exportable(results))
     context = {

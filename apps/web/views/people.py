@@ -9,9 +9,9 @@ from apps.core import clock
 from apps.organisation import scoping
 
 from .. import person_file as files
-from .. import selectors
 from ..cards import card_rows
 from ..forms import PersonFileForm
+from ..selectors import person as selectors
 from .common import render_page
 
 

@@ -16,11 +16,12 @@ from apps.core import clock
 from apps.organisation import scoping
 from apps.organisation.models import Employee
 
-from .. import selectors, services
+from .. import services
 from ..cards import card_rows
 from ..forms import ProofUploadForm
 from ..ical import expiry_calendar
 from ..models import CalendarFeedToken, hash_feed_secret
+from ..selectors import person as selectors
 from .common import render_page
 
 NEW_FEED_LINK = "web:new-calendar-link"
