@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from apps.certifications.models import Requirement
 from apps.compliance import engine, periods, read, selectors
 from apps.compliance.engine import Status
 from apps.compliance.models import ComplianceRun, CredentialFinding, EmployeeStatus, RequirementStatus
@@ -25,23 +24,6 @@ from apps.organisation.scoping import Scope
 from apps.organisation.selectors import in_departments_on
 
 Dimension = str  # "department" or "role"
-
-
-def certification_codes(requirement_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
-    """{requirement id: [codes of its any-of set]} in one query (the whole catalogue when ids is None)."""
-    through = Requirement.any_of.through.objects.all()
-    if requirement_ids is not None:
-        through = through.filter(requirement_id__in=set(requirement_ids))
-    codes: dict[int, list[str]] = defaultdict(list)
-    for requirement_id, code in through.values_list("requirement_id", "certificationtype__code"):
-        codes[requirement_id].append(code)
-    return {key: sorted(value) for key, value in codes.items()}
-
-
-def certification_codes_on(day: datetime.date, history: engine.CatalogueHistory | None = None) -> dict[int, list[str]]:
-    """{requirement id: codes of its any-of set as it stood on `day`} from the catalogue history, for answers
-    about a past day (a set HR has changed since, or a requirement deleted since, reads as it was)."""
-    return {pk: list(requirement.codes) for pk, requirement in selectors.requirements_as_of(day, history).items()}
 
 
 @dataclass
@@ -161,7 +143,7 @@ def _computed_now(employee: Employee, day: datetime.date) -> EmployeeAnswer:
     history = selectors.load_catalogue_history()  # once: the rules and the labels of that day
     results = dict(selectors.evaluate(Employee.objects.filter(pk=employee.pk), day, catalogues=history))
     result = next(iter(results.values()), None)
-    return _computed_answer(employee, day, result, certification_codes_on(day, history) if result else {})
+    return _computed_answer(employee, day, result, read.requirement_codes_on(day, history) if result else {})
 
 
 def _period_answer(employee: Employee, day: datetime.date) -> EmployeeAnswer:
@@ -175,7 +157,7 @@ def _period_answer(employee: Employee, day: datetime.date) -> EmployeeAnswer:
     if overall is None:
         return EmployeeAnswer(employee, day, "periods", None, None, None, None)
     rows = periods.requirement_rows_for(employee.pk, day)
-    codes = certification_codes_on(day)
+    codes = read.requirement_codes_on(day)
     findings = CredentialFinding.objects.filter(
         run=selectors.current_run(), employee_id=employee.pk, credential__issued_on__lte=day
     ).order_by("credential_id", "kind")
@@ -221,7 +203,7 @@ def _stored_answers(employees: list[Employee], run: ComplianceRun) -> dict[int, 
         .order_by("employee_id", "requirement_id")
         .values(*_REQUIREMENT_VALUES)
     )
-    codes = certification_codes({row["requirement_id"] for row in rows})
+    codes = read.requirement_codes({row["requirement_id"] for row in rows})
     findings: dict[int, list[dict]] = defaultdict(list)
     for row in (
         CredentialFinding.objects.filter(run=run, employee_id__in=ids)
@@ -271,7 +253,7 @@ def stored_answers_page(statuses: list[EmployeeStatus], run: ComplianceRun) -> l
 
 def _forecast(employees: QuerySet[Employee], day: datetime.date, horizon_days: int) -> dict:
     lapses = selectors.forecast(employees, day, horizon_days)
-    codes = certification_codes({lapse.requirement_id for lapse in lapses})
+    codes = read.requirement_codes({lapse.requirement_id for lapse in lapses})
     return {
         "start": day,
         "until": day + datetime.timedelta(days=horizon_days),
@@ -349,7 +331,7 @@ def computed_answers(
 def computed_answers_page(page: list[tuple[int, engine.EmployeeResult]], day: datetime.date) -> list[EmployeeAnswer]:
     """Answers for one page of computed results: one query for the people, the catalogue history for the codes."""
     employees = Employee.objects.select_related("department", "role").in_bulk([pk for pk, _ in page])
-    codes = certification_codes_on(day)
+    codes = read.requirement_codes_on(day)
     return [_computed_answer(employees[pk], day, result, codes) for pk, result in page]
 
 

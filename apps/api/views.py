@@ -18,6 +18,7 @@ from apps.accounts.provisioning import account_sync
 from apps.certifications.models import CertificationType, Credential, Prerequisite, Requirement
 from apps.certifications.services import credential_create, credential_reject, credential_verify
 from apps.compliance import periods as compliance_periods
+from apps.compliance import read
 from apps.compliance import selectors as compliance_selectors
 from apps.compliance.models import EmployeeStatus, RequirementPeriod, RequirementStatus
 from apps.core import clock
@@ -459,7 +460,7 @@ class FindingViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        codes = selectors.certification_codes({row.requirement_id for row in page})
+        codes = read.requirement_codes({row.requirement_id for row in page})
         rows = [selectors.finding_row(row, codes) for row in page]
         return self.get_paginated_response(serializers.FindingSerializer(rows, many=True).data)
 
@@ -500,7 +501,7 @@ class GapViewSet(mixins.ListModelMixin, ApiViewSet):
         rows = compliance_periods.gaps(window["start"], window["end"], condition, requirement_ids=requirement_ids)
         page = compliance_periods.gap_rows(self.paginate_queryset(rows))
         people = Employee.objects.select_related("department", "role").in_bulk({gap.employee_id for gap in page})
-        codes = selectors.certification_codes_on(window["end"])  # as they stood: one deleted since keeps its gaps
+        codes = read.requirement_codes_on(window["end"])  # as they stood: one deleted since keeps its gaps
         results = [
             {
                 "employee": people[gap.employee_id],

@@ -22,7 +22,8 @@ from typing import BinaryIO
 
 from django.db.models import QuerySet
 
-from apps.certifications.models import Credential, Requirement
+from apps.certifications.models import Credential
+from apps.compliance import read
 from apps.compliance.engine import Status
 from apps.compliance.models import RequirementStatus
 from apps.organisation.models import DataProblem, Department, Employee
@@ -95,11 +96,7 @@ def credential_rows(credentials: QuerySet[Credential]) -> Iterator[Sequence]:
 
 def finding_rows(statuses: QuerySet[RequirementStatus]) -> Iterator[list]:
     """One row per employee and requirement, with the reason in words, as the run stored it."""
-    satisfied_by = defaultdict(list)
-    for requirement_id, code in Requirement.any_of.through.objects.values_list(
-        "requirement_id", "certificationtype__code"
-    ):
-        satisfied_by[requirement_id].append(code)
+    satisfied_by = read.requirement_codes()
     statuses = leave_out_unreadable(
         statuses,
         source=_EXPORT,
@@ -125,7 +122,7 @@ def finding_rows(statuses: QuerySet[RequirementStatus]) -> Iterator[list]:
             employee.department.code,
             employee.role.code,
             f"{requirement.role.name}, {where}",
-            " or ".join(sorted(satisfied_by[requirement.pk])),
+            " or ".join(satisfied_by.get(requirement.pk, [])),
             status.mandatory,
             Status(status.status).label,
             status.reason,

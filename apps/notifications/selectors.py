@@ -21,7 +21,7 @@ from apps.compliance import selectors as compliance
 from apps.compliance.engine import NON_COMPLIANT_STATUSES, Status
 from apps.organisation import problems
 from apps.organisation.models import DataProblem, Department, Employee
-from apps.organisation.scoping import employed_today, is_hr_admin
+from apps.organisation.scoping import Scope, is_hr_admin
 
 from . import rules
 from .models import NotificationPreference, ReminderPolicy
@@ -290,8 +290,10 @@ def digest_for(*, user, day: datetime.date, types: dict[int, CertificationType],
     Lists are capped (the totals say how many more); the dashboard has the rest.
     """
     departments = list(Department.objects.filter(managers=user).order_by("name"))
-    # Staff who left count nowhere from the day after their last day, even before tonight's scan drops them.
-    in_scope = Q(employee__department__in=departments) & employed_today("employee__")
+    # The people the manager oversees, as on their dashboard: staff who left count nowhere from the day after their
+    # last day, even before tonight's scan drops them.
+    overseen = read.People.overseen(Scope(False, frozenset(d.pk for d in departments), None))
+    in_scope = Q(employee__in=overseen.today.values("id"))
     # Someone whose record cannot be read is left out (and listed for HR), not the end of everyone's digest.
     unreadable = problems.unreadable_recorded(
         Employee.objects.filter(department__in=departments),

@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.core import clock
 from apps.core.admin import ReadOnlyAdmin
 
 from .models import DataProblem, Department, Role
+from .scoping import employed_today
 
 
 @admin.register(Department)
@@ -47,11 +47,10 @@ class EmploymentFilter(admin.SimpleListFilter):
         return [("current", "Currently employed"), ("left", "Has left")]
 
     def queryset(self, request, queryset):
-        today = clock.today()
         if self.value() == "current":
-            return queryset.filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=today))
+            return queryset.filter(employed_today())
         if self.value() == "left":
-            return queryset.filter(terminated_on__lt=today)
+            return queryset.exclude(employed_today())
         return queryset
 
 

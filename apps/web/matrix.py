@@ -16,8 +16,7 @@ from django.db.models import Count, QuerySet
 
 from apps.compliance import read
 from apps.compliance import selectors as compliance
-from apps.compliance.engine import COMPLIANT_STATUSES, Status
-from apps.compliance.read import Filters
+from apps.compliance.read import Filters, Tally
 from apps.compliance.read.overview import Catalogue
 from apps.compliance.read.rows import stored_requirement_statuses
 from apps.organisation.models import Department, Employee
@@ -50,23 +49,12 @@ def band(rate: float | None) -> Band:
     return Band.FAIR if rate >= FAIR_FROM else Band.POOR
 
 
-@dataclass(frozen=True)
-class Cell:
-    department: Department
-    type_id: int
-    counts: Counter
+class Cell(Tally):
+    """One department x certification type: the read model's tally of the requirement rows the type can satisfy."""
 
     @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def compliant(self) -> int:
-        return sum(n for status, n in self.counts.items() if Status(status) in COMPLIANT_STATUSES)
-
-    @property
-    def rate(self) -> float | None:
-        return self.compliant / self.total if self.total else None
+    def type_id(self) -> int:
+        return self.key
 
     @property
     def band(self) -> Band:
@@ -93,7 +81,7 @@ def unit_certification_matrix(*, employees: QuerySet[Employee], catalogue: Catal
     types = [t for t in catalogue.types if t.pk in used]
     departments = [d for d in catalogue.departments if any((d.pk, t.pk) in counts for t in types)]
     rows = [
-        (department, [Cell(department, t.pk, counts.get((department.pk, t.pk), Counter())) for t in types])
+        (department, [Cell(t.pk, t.code, counts.get((department.pk, t.pk), Counter())) for t in types])
         for department in departments
     ]
     return Matrix(departments=departments, types=types, rows=rows)

@@ -150,7 +150,8 @@ def test_roll_ups_count_per_department_and_role(api, scanned, hr_admin):
     api.force_login(hr_admin)
 
     stored = api.get(f"{V1}/compliance/departments/").json()
-    computed = api.get(f"{V1}/compliance/departments/", {"as_of": "2026-03-16", "forecast": 365}).json()
+    computed = api.get(f"{V1}/compliance/departments/", {"as_of": "2026-03-15", "forecast": 365}).json()
+    as_of_today = api.get(f"{V1}/compliance/departments/", {"as_of": "2026-03-16", "forecast": 365}).json()
     roles = api.get(f"{V1}/compliance/roles/").json()
 
     by_code = {row["department"]["code"]: row for row in stored["results"]}
@@ -166,6 +167,9 @@ def test_roll_ups_count_per_department_and_role(api, scanned, hr_admin):
         code: row["counts"] for code, row in by_code.items()
     }
     assert computed_by_code["ICU"]["lapsing"] == 1
+    # An explicit as_of today reads the current run, as the dashboard does (compliance.read.source_for).
+    assert as_of_today["source"] == "stored"
+    assert as_of_today["results"] == computed["results"]
     assert [(row["role"]["code"], row["total"], row["compliant"]) for row in roles["results"]] == [("rn", 2, 1)]
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime
 import enum
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -37,8 +37,8 @@ from apps.organisation import scoping
 from apps.organisation.models import Employee
 from apps.organisation.scoping import Scope
 
-from .. import periods
-from ..engine import COMPLIANT_STATUSES, Status
+from .. import periods, selectors
+from ..engine import COMPLIANT_STATUSES, CatalogueHistory, Status
 
 
 class Source(enum.StrEnum):
@@ -93,6 +93,28 @@ def requirement_any_of() -> defaultdict[int, frozenset[int]]:
     ):
         sets[requirement_id].add(type_id)
     return defaultdict(frozenset, {key: frozenset(value) for key, value in sets.items()})
+
+
+def requirement_codes(requirement_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
+    """{requirement id: the codes of its any-of set, sorted} in one query (the whole catalogue when ids is None)."""
+    through = Requirement.any_of.through.objects.all()
+    if requirement_ids is not None:
+        through = through.filter(requirement_id__in=set(requirement_ids))
+    codes: dict[int, list[str]] = defaultdict(list)
+    for requirement_id, code in through.values_list("requirement_id", "certificationtype__code"):
+        codes[requirement_id].append(code)
+    return {key: sorted(value) for key, value in codes.items()}
+
+
+def requirement_codes_on(day: datetime.date, history: CatalogueHistory | None = None) -> dict[int, list[str]]:
+    """{requirement id: codes of its any-of set as it stood on `day`}, for answers about a past day (a set HR has
+    changed since, or a requirement deleted since, reads as it was). From `history` when the caller has it."""
+    return {pk: list(requirement.codes) for pk, requirement in selectors.requirements_as_of(day, history).items()}
+
+
+def requirements_met_by(type_id: int) -> QuerySet:
+    """The ids of the requirements a certification type can meet (a subquery: it names no people)."""
+    return Requirement.any_of.through.objects.filter(certificationtype_id=type_id).values("requirement_id")
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from apps.certifications.models import Requirement
 from apps.organisation.models import Employee
 
 from .. import periods
 from .. import selectors as compliance
 from ..engine import Lapse, Status
 from ..models import RequirementPeriod
-from . import Filters, People, Source, source_for
+from . import Filters, People, Source, requirements_met_by, source_for
 
 
 def forecast(
@@ -53,11 +52,7 @@ def forecast_from_periods(
         where &= Q(role_id=filters.role_id)
     lapses = periods.lapses_within(day, horizon_days, where)
     if filters.certification_id:
-        lapses = lapses.filter(
-            requirement_id__in=Requirement.any_of.through.objects.filter(
-                certificationtype_id=filters.certification_id
-            ).values("requirement_id")
-        )
+        lapses = lapses.filter(requirement_id__in=requirements_met_by(filters.certification_id))
     # What each lapse turns into, from the periods starting inside the horizon: a second query, no join.
     starting = RequirementPeriod.objects.filter(
         where, valid_from__gt=day, valid_from__lte=day + datetime.timedelta(horizon_days)
@@ -83,10 +78,6 @@ def forecast_list(
     if filters.status:
         lapses = [lapse for lapse in lapses if lapse.status == filters.status]
     if filters.certification_id:
-        naming = set(
-            Requirement.any_of.through.objects.filter(certificationtype_id=filters.certification_id).values_list(
-                "requirement_id", flat=True
-            )
-        )
+        naming = set(requirements_met_by(filters.certification_id).values_list("requirement_id", flat=True))
         lapses = [lapse for lapse in lapses if lapse.requirement_id in naming]
     return lapses

@@ -156,7 +156,7 @@ def calendar_feed(request, secret: str):
     token = (
         CalendarFeedToken.objects.select_related("employee")
         .filter(secret_hash=hash_feed_secret(secret), revoked_at__isnull=True, employee__user__is_active=True)
-        .exclude(employee__terminated_on__lt=clock.today())
+        .filter(scoping.employed_today("employee__"))
         .first()
     )
     if token is None:
