@@ -122,7 +122,7 @@ def employee_compliance(
     """The answer from where the read model's rule says (`read.source_for`): the current run's stored answer
     (no as_of, or as_of today), the periods when they reach as_of, or the one computed for that day."""
     today = clock.today()
-    run = selectors.current_run()
+    run = selectors.current_run() if as_of in (None, today) else None  # another day never reads the run
     source = read.source_for(as_of, today=today, run_exists=run is not None)
     if source == read.Source.PERIODS:
         answer = _period_answer(employee, as_of or today)

@@ -54,8 +54,9 @@ def source_for(
     until: datetime.date | None = None,
     run_exists: bool = True,
 ) -> Source:
-    """Where the answer for `day` comes from (the rule in the module's docstring). `day=None`: no day asked;
-    `until`: the answer needs every day up to it (a forecast); `run_exists=False`: no scan has run yet."""
+    """Where the answer for `day` comes from (the rule in the package's docstring). `day=None`: no day asked;
+    `until`: the answer needs every day up to it (a forecast); `run_exists=False`: no scan has run yet. The run
+    matters for today only: a caller asking about another day need not look it up."""
     if day is None:
         if run_exists:
             return Source.STORED

@@ -46,7 +46,7 @@ def counts_by(
 ) -> GroupCounts:
     """Counts per `by` ("department_id" or "role_id") on `as_of` (None: the current answer), narrowed to one
     department when asked. Groups nobody is counted in are absent: the caller names the groups it shows."""
-    run = compliance.current_run()
+    run = compliance.current_run() if as_of in (None, today) else None  # another day never reads the run
     day = as_of or today
     horizon = datetime.timedelta(days=forecast_days or 0)
     source = source_for(as_of, today=today, until=day + horizon, run_exists=run is not None)

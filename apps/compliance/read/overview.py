@@ -28,8 +28,6 @@ from . import Filters, People, Source, Tally, requirement_any_of, source_for
 from .rows import ProblemRow, problem_rows, renewals, stored_employee_statuses, stored_requirement_statuses, with_people
 
 PREVIEW_ROWS = 10
-
-
 TREND_WEEKS = 52  # a year of weekly points
 
 
