@@ -87,7 +87,7 @@ def test_beats_tasks_on_a_real_worker_deliver_each_email_once_through_smtp(catal
     assert set(received) == {("nora@example.org",), ("lou@example.org",), ("margaret@example.org",)}
     nora = received[("nora@example.org",)]
     expiry = today + datetime.timedelta(days=30)
-    assert nora["Subject"] == f"Your BLS expires in 30 days ({expiry.day} {expiry:%B %Y})"
+    assert nora["Subject"] == f"Your BLS expires in 30 days ({expiry:%b} {expiry.day}, {expiry.year})"
     assert nora["Auto-Submitted"] == "auto-generated"
     text = nora.get_body(("plain",)).get_content()
     html = nora.get_body(("html",)).get_content()
