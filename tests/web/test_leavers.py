@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from apps.compliance import services as compliance_services
 from apps.core import clock
+from apps.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -81,3 +82,38 @@ def test_hr_reach_them_only_by_asking_and_they_count_nowhere(client, edgar_left_
     assert sum(row["total"] for row in rollup) == 4  # Alice, Bob, Ivy and Margaret's own record
     compliance_services.recompute_employees(employee_ids=[hospital.edgar.pk])
     assert sum(row["total"] for row in api.get("/api/v1/compliance/departments/").json()["results"]) == 4
+
+
+def cards_and_emails_about_edgar(user, hospital):
+    """Which of Edgar's cards and which emails about him the API gives this user."""
+    card = hospital.edgar.credentials.first()
+    Notification.objects.get_or_create(
+        kind="reminder",
+        employee=hospital.edgar,
+        credential=card,
+        about_date=card.expires_on,
+        days_before=30,
+        defaults={"recipient": "edgar@example.org", "subject": "Your BLS card expires soon"},
+    )
+    api = APIClient()
+    api.force_authenticate(user)
+    cards = api.get("/api/v1/credentials/", {"employee": hospital.edgar.pk}).json()["results"]
+    emails = api.get("/api/v1/notifications/outbox/").json()["results"]
+    return (
+        sum(card["employee"] == hospital.edgar.pk for card in cards),
+        sum(email["employee"] == hospital.edgar.pk for email in emails),
+    )
+
+
+def test_after_their_last_day_a_manager_no_longer_reads_their_cards_or_emails(edgar_left_yesterday):
+    hospital = edgar_left_yesterday
+    assert hospital.edgar.credentials.exists()
+    assert cards_and_emails_about_edgar(hospital.manager, hospital) == (0, 0)
+    held = hospital.edgar.credentials.count()
+    assert cards_and_emails_about_edgar(hospital.hr, hospital) == (held, 1)
+
+
+def test_on_their_last_day_a_manager_still_reads_their_cards_and_emails(hospital):
+    hospital.edgar.terminated_on = clock.today()
+    hospital.edgar.save()
+    assert cards_and_emails_about_edgar(hospital.manager, hospital) == (hospital.edgar.credentials.count(), 1)
