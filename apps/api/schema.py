@@ -22,6 +22,8 @@ ERRORS = {
     "403": "Authenticated but not allowed: writes are for HR; callers with no scope may read nothing.",
     "404": "No such object, or not in your scope (the API does not say which).",
     "409": "Conflicts with the current data (still in use, or a concurrent change).",
+    "411": "A body sent chunked, without a Content-Length: send its length.",
+    "413": "The body is larger than the server takes (MAX_REQUEST_BODY_BYTES).",
     "429": "Too many requests for this token or user: wait `Retry-After` seconds.",
 }
 
@@ -65,6 +67,8 @@ class ApiAutoSchema(AutoSchema):
         takes_query = bool(self.get_filter_backends() or self.get_override_parameters() or self._is_list_view())
         if self.method in ("POST", "PUT", "PATCH") or takes_query:
             codes.append("400")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes += ["411", "413"]  # refused from the headers, before the body is read (core.middleware)
         if "{" in self.path or self._is_list_view():
             codes.append("404")  # on a list: a page number past the end
         if self.method == "DELETE":
