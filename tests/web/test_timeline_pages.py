@@ -64,6 +64,25 @@ def test_the_overview_from_periods_is_the_engines(built, ago, who, filters):
     assert figures(from_periods) == figures(from_engine)
 
 
+@pytest.mark.parametrize("ago, department", [(11, "ed"), (0, "icu")])
+def test_a_days_attention_rows_name_where_the_person_stood_that_day(built, ago, department):
+    scope = scoping.scope_for(built.hr)
+    employees, _ = scoping.overseen_employees_on_any_day(scope)
+    catalogue = overviews.catalogue_for(scoping.visible_departments(scope))
+    day = clock.today() - days(ago)
+    answers = [
+        overviews.overview_from_periods(
+            department_ids=None, filters=Filters(), catalogue=catalogue, day=day, today=clock.today()
+        ),
+        overviews.overview_on(
+            employees=employees, department_ids=None, filters=Filters(), catalogue=catalogue, day=day
+        ),
+    ]
+    for answer in answers:
+        toms = {row.employee.department.name for row in answer.attention if row.employee.first_name == "Tom"}
+        assert toms == {getattr(built, department).name}
+
+
 def test_the_certification_filter_agrees_with_the_engine(built):
     scope = scoping.scope_for(built.hr)
     catalogue = overviews.catalogue_for(scoping.visible_departments(scope))

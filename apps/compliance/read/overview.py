@@ -72,6 +72,17 @@ class Catalogue:
     def role_name(self, pk) -> str:
         return _name(self.roles, pk, "Role")
 
+    def place(self, employee: Employee, department_id, role_id) -> Employee:
+        """`employee` as placed on a day other than today, for rows that name their department and role:
+        that day's, when the page knows it (an auditor asks where the person stood, not where they stand)."""
+        for department in self.departments:
+            if department.pk == department_id:
+                employee.department = department
+        for role in self.roles:
+            if role.pk == role_id:
+                employee.role = role
+        return employee
+
     def type_name(self, pk) -> str:
         for certification_type in self.types:
             if certification_type.pk == pk:
@@ -186,6 +197,7 @@ def overview_on(
     counts: Counter = Counter()
     by_type: Counter = Counter()
     attention: list[tuple[int, RequirementResult]] = []
+    placed: dict[int, tuple[int, int]] = {}  # person -> their department and role on `day`
     renewal_cards: dict[datetime.date, set[int | None]] = defaultdict(set)
     renewing_people: dict[int, set[int]] = defaultdict(set)
     last_horizon = day + datetime.timedelta(max(RENEWAL_HORIZONS))
@@ -202,6 +214,7 @@ def overview_on(
                 by_type[(type_id, requirement.status.value)] += 1
             if requirement.status in ATTENTION_STATUSES:
                 attention.append((facts.id, requirement))
+                placed[facts.id] = (facts.department_id, facts.role_id)
             elif (
                 requirement.status in COMPLIANT_STATUSES
                 and requirement.expires_on is not None
@@ -213,6 +226,9 @@ def overview_on(
                     if requirement.expires_on <= day + datetime.timedelta(days):
                         renewing_people[days].add(facts.id)
     attention.sort(key=lambda item: (item[1].since or day, item[0], item[1].requirement_id))
+    preview = problem_rows(attention[:PREVIEW_ROWS], compliance.requirements_as_of(day, history))
+    for row in preview:
+        catalogue.place(row.employee, *placed[row.employee.pk])
     return _overview(
         day=day,
         stored=False,
@@ -221,7 +237,7 @@ def overview_on(
         by_type=[(*key, n) for key, n in by_type.items()],
         catalogue=catalogue,
         filters=filters,
-        attention=problem_rows(attention[:PREVIEW_ROWS], compliance.requirements_as_of(day, history)),
+        attention=preview,
         attention_total=len(attention),
         renewals_within={days: len(renewing_people[days]) for days in RENEWAL_HORIZONS},
         renewals_per_day=[(on, len(cards)) for on, cards in renewal_cards.items()],
@@ -257,7 +273,13 @@ def overview_from_periods(
     requirements = compliance.requirements_as_of(day, history)  # as they stood that day, deleted since or not
     attention_rows = [
         ProblemRow(
-            r.employee, requirements.get(r.requirement_id), Status(r.status), r.reason, r.expires_on, r.due_on, r.since
+            catalogue.place(r.employee, r.department_id, r.role_id),
+            requirements.get(r.requirement_id),
+            Status(r.status),
+            r.reason,
+            r.expires_on,
+            r.due_on,
+            r.since,
         )
         for r in preview
     ]
