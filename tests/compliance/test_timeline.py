@@ -257,7 +257,7 @@ def people(draw, cards=None):
     starts = sorted(set(starts))
     roles, units = st.sampled_from([NURSE, MEDIC, PHYSICIAN]), st.sampled_from([ED, WARD])
     assignments = [(day, draw(roles), draw(units)) for day in starts]
-    cards = cards or st.lists(credentials(), max_size=7, unique_by=lambda c: c.id)
+    cards = cards if cards is not None else st.lists(credentials(), max_size=7, unique_by=lambda c: c.id)
     return history(*draw(cards), assignments=assignments, employments=employments)
 
 
