@@ -5,7 +5,7 @@ from django.db import connection
 
 from tests import factories
 from tests.browser import browser  # noqa: F401 (one Chromium per module)
-from tests.faults import own_redis  # noqa: F401 (the fault tests' own redis-server)
+from tests.faults import cache_on_own_redis, own_redis  # noqa: F401 (the fault tests' own redis-server)
 from tests.smtp import smtp_sink  # noqa: F401 (a real SMTP server)
 from tests.world import Hospital, build_hospital
 

@@ -75,6 +75,20 @@ def own_redis():
         shutil.rmtree(server.dir, ignore_errors=True)
 
 
+@pytest.fixture
+def cache_on_own_redis(settings, own_redis):
+    """This process's cache (chart cache, throttles) on the test's own redis-server, with short timeouts:
+    stopping that server is Redis down for the cache."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "apps.core.cache.FallbackRedisCache",
+            "LOCATION": own_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    return own_redis
+
+
 class Worker:
     """A real `celery worker` process on the test database and a given Redis, that a test may SIGKILL."""
 

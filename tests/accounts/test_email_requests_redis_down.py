@@ -16,16 +16,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture
-def redis_url(own_redis, settings):
-    """The worker's broker and this process's cache (the request throttle): the test's own server."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "apps.core.cache.FallbackRedisCache",
-            "LOCATION": own_redis.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    return own_redis.url
+def redis_url(cache_on_own_redis):
+    """The worker's broker (celery_worker_process) and this process's cache (the request throttle): the test's
+    own server."""
+    return cache_on_own_redis.url
 
 
 def nothing_left(app) -> bool:

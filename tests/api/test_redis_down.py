@@ -13,21 +13,9 @@ from tests.api.test_permissions import LISTS, V1, detail_urls
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.redis]
 
 
-@pytest.fixture
-def redis_cache(settings, own_redis):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "apps.core.cache.FallbackRedisCache",
-            "LOCATION": own_redis.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    return own_redis
-
-
-def test_every_read_answers_with_redis_stopped(api, scanned, hr_admin, redis_cache):
+def test_every_read_answers_with_redis_stopped(api, scanned, hr_admin, cache_on_own_redis):
     api.force_login(hr_admin)
-    redis_cache.stop()
+    cache_on_own_redis.stop()
 
     started = time.monotonic()
     for name in LISTS:
@@ -39,29 +27,29 @@ def test_every_read_answers_with_redis_stopped(api, scanned, hr_admin, redis_cac
     assert time.monotonic() - started < 20  # one short connect timeout per retry window, not per request
 
 
-def test_throttling_still_holds_with_redis_stopped(api, world, hr_admin, redis_cache, settings):
+def test_throttling_still_holds_with_redis_stopped(api, world, hr_admin, cache_on_own_redis, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "3/minute"}}
     api.force_login(hr_admin)
-    redis_cache.stop()
+    cache_on_own_redis.stop()
 
     answers = [api.get(f"{V1}/roles/").status_code for _ in range(4)]
 
     assert answers == [200, 200, 200, 429]
 
 
-def test_the_cache_is_back_on_redis_once_it_returns(api, world, hr_admin, redis_cache, settings, monkeypatch):
+def test_the_cache_is_back_on_redis_once_it_returns(api, world, hr_admin, cache_on_own_redis, settings, monkeypatch):
     from django.core.cache import cache
 
     monkeypatch.setattr("apps.core.cache.RETRY_SECONDS", 0.0)
-    redis_cache.stop()
+    cache_on_own_redis.stop()
     cache.set("k", "memory")
-    redis_cache.start()
+    cache_on_own_redis.start()
 
     cache.set("k", "redis")
 
     import redis
 
-    assert redis.Redis.from_url(redis_cache.url).get(cache.make_and_validate_key("k")) is not None
+    assert redis.Redis.from_url(cache_on_own_redis.url).get(cache.make_and_validate_key("k")) is not None
 
 
 def test_an_unexpected_failure_answers_500_in_the_error_shape(api, world, hr_admin, monkeypatch):

@@ -6,16 +6,9 @@ from django.urls import reverse
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.redis]
 
 
-def test_the_dashboard_answers_with_redis_stopped(client, hospital, settings, own_redis):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "apps.core.cache.FallbackRedisCache",
-            "LOCATION": own_redis.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
+def test_the_dashboard_answers_with_redis_stopped(client, hospital, cache_on_own_redis):
     client.force_login(hospital.manager)
-    own_redis.stop()
+    cache_on_own_redis.stop()
 
     response = client.get(reverse("web:dashboard"))
 
