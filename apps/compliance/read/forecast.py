@@ -16,6 +16,7 @@ from .. import selectors as compliance
 from ..engine import Lapse, Status
 from ..models import RequirementPeriod
 from . import Filters, People, Source, requirements_met_by, source_for
+from .rows import placed
 
 
 def forecast(
@@ -45,11 +46,7 @@ def forecast_from_periods(
     *, department_ids: Iterable[int] | None, filters: Filters, day: datetime.date, horizon_days: int
 ) -> list[PeriodLapse]:
     """Who stops being compliant within `horizon_days` after `day` if nobody renews: one query on the periods."""
-    where = Q() if department_ids is None else Q(department_id__in=list(department_ids))
-    if filters.department_id:
-        where &= Q(department_id=filters.department_id)
-    if filters.role_id:
-        where &= Q(role_id=filters.role_id)
+    where = placed(filters) & (Q() if department_ids is None else Q(department_id__in=list(department_ids)))
     lapses = periods.lapses_within(day, horizon_days, where)
     if filters.certification_id:
         lapses = lapses.filter(requirement_id__in=requirements_met_by(filters.certification_id))
@@ -70,11 +67,7 @@ def forecast_list(
     *, employees: QuerySet[Employee], filters: Filters, day: datetime.date, horizon_days: int
 ) -> list[Lapse]:
     """Who stops being compliant within `horizon_days` if nobody renews, soonest first (the engine's answer)."""
-    if filters.department_id:
-        employees = employees.filter(department_id=filters.department_id)
-    if filters.role_id:
-        employees = employees.filter(role_id=filters.role_id)
-    lapses = compliance.forecast(employees, day, horizon_days)
+    lapses = compliance.forecast(employees.filter(placed(filters)), day, horizon_days)
     if filters.status:
         lapses = [lapse for lapse in lapses if lapse.status == filters.status]
     if filters.certification_id:

@@ -25,7 +25,15 @@ from ..engine import ATTENTION_STATUSES, COMPLIANT_STATUSES, RequirementResult, 
 from ..models import ComplianceRun, Snapshot
 from ..periods import RENEWAL_HORIZONS
 from . import Filters, People, Source, Tally, requirement_any_of, source_for
-from .rows import ProblemRow, problem_rows, renewals, stored_employee_statuses, stored_requirement_statuses, with_people
+from .rows import (
+    ProblemRow,
+    placed,
+    problem_rows,
+    renewals,
+    stored_employee_statuses,
+    stored_requirement_statuses,
+    with_people,
+)
 
 PREVIEW_ROWS = 10
 TREND_WEEKS = 52  # a year of weekly points
@@ -256,11 +264,7 @@ def overview_from_periods(
     GROUP BYs, counted by the department and role each person had that day (as `overview_on` does from the
     engine). `department_ids=None`: everyone (HR). Today's overview links to the lists of the current run.
     """
-    where = Q() if department_ids is None else Q(department_id__in=list(department_ids))
-    if filters.department_id:
-        where &= Q(department_id=filters.department_id)
-    if filters.role_id:
-        where &= Q(role_id=filters.role_id)
+    where = placed(filters) & (Q() if department_ids is None else Q(department_id__in=list(department_ids)))
     history = compliance.load_catalogue_history()
     any_of = {rule.id: rule.any_of for rule in history.on(day).requirements}
     naming = None

@@ -33,12 +33,20 @@ class ProblemRow:
     since: datetime.date | None = None
 
 
-def stored_employee_statuses(run: ComplianceRun | None, employees: QuerySet[Employee], filters: Filters):
-    statuses = EmployeeStatus.objects.filter(run=run, employee__in=employees.values("id"))
+def placed(filters: Filters, *, via: str = "") -> Q:
+    """The department and role filters, on people (`via=""`) or on rows pointing at them (`via="employee__"`)."""
+    where = Q()
     if filters.department_id:
-        statuses = statuses.filter(employee__department_id=filters.department_id)
+        where &= Q(**{f"{via}department_id": filters.department_id})
     if filters.role_id:
-        statuses = statuses.filter(employee__role_id=filters.role_id)
+        where &= Q(**{f"{via}role_id": filters.role_id})
+    return where
+
+
+def stored_employee_statuses(run: ComplianceRun | None, employees: QuerySet[Employee], filters: Filters):
+    statuses = EmployeeStatus.objects.filter(
+        placed(filters, via="employee__"), run=run, employee__in=employees.values("id")
+    )
     if filters.status:
         statuses = statuses.filter(status=filters.status)
     if filters.certification_id:
@@ -55,11 +63,9 @@ def holders_of_requirement(run, certification_id: int):
 
 def stored_requirement_statuses(run: ComplianceRun | None, employees: QuerySet[Employee], filters: Filters):
     """Mandatory requirement results of the filtered people (a certification filter narrows to its requirements)."""
-    results = RequirementStatus.objects.filter(run=run, mandatory=True, employee__in=employees.values("id"))
-    if filters.department_id:
-        results = results.filter(employee__department_id=filters.department_id)
-    if filters.role_id:
-        results = results.filter(employee__role_id=filters.role_id)
+    results = RequirementStatus.objects.filter(
+        placed(filters, via="employee__"), run=run, mandatory=True, employee__in=employees.values("id")
+    )
     if filters.status:
         results = results.filter(
             employee_id__in=EmployeeStatus.objects.filter(run=run, status=filters.status).values("employee_id")
@@ -97,10 +103,7 @@ def employee_list(
             next_expiry=Subquery(stored.values("next_expiry")[:1]),
         )
     )
-    if filters.department_id:
-        people = people.filter(department_id=filters.department_id)
-    if filters.role_id:
-        people = people.filter(role_id=filters.role_id)
+    people = people.filter(placed(filters))
     if filters.status:
         people = people.filter(compliance_status=filters.status)
     if filters.certification_id:
